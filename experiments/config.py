@@ -1,0 +1,220 @@
+"""Turn the Hydra config into the plain values the stages take, checking every key first.
+
+Every problem raises :class:`ConfigError` naming the full key (``scenario.channels.voice.target``) and what
+was expected, before any work starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields, replace
+
+from forecast.errors import ConfigError
+
+__all__ = ["build_scenario", "build_rules", "build_solver", "build_synthetic", "validate"]
+
+
+def _plain(node):
+    """OmegaConf node -> plain Python containers (lazy import: OmegaConf is only needed with a DictConfig)."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(node, DictConfig | ListConfig):
+            return OmegaConf.to_container(node, resolve=True)
+    except ImportError:  # pragma: no cover
+        pass
+    return node
+
+
+def _get(cfg: Mapping, key: str, prefix: str, default=..., types=None):
+    if key not in cfg or cfg[key] is None:
+        if default is ...:
+            raise ConfigError("missing", key=f"{prefix}.{key}")
+        return default
+    v = cfg[key]
+    if types is not None and (not isinstance(v, types) or isinstance(v, bool) and bool not in _tuple(types)):
+        names = " or ".join(t.__name__ for t in _tuple(types))
+        raise ConfigError(f"expected {names}; got {v!r}", key=f"{prefix}.{key}")
+    return v
+
+
+def _tuple(t):
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _unknown(cfg: Mapping, allowed, prefix: str):
+    extra = sorted(set(cfg) - set(allowed))
+    if extra:
+        raise ConfigError(f"unknown key(s) {extra}; expected some of {sorted(allowed)}", key=prefix)
+
+
+def build_scenario(cfg) -> object:
+    """``cfg.scenario`` -> :class:`sim.Scenario`."""
+    from sim.scenario import Channel, IntervalGrid, Scenario, SkillGroup
+
+    s = _plain(cfg)
+    p = "scenario"
+    if not isinstance(s, Mapping):
+        raise ConfigError("expected a mapping", key=p)
+    _unknown(s, {"name", "start_date", "days", "tz", "interval_min", "open_hour", "close_hour", "shrinkage",
+                 "sl_definition", "history", "channels", "groups", "synthetic"}, p)
+    try:
+        grid = IntervalGrid.from_days(
+            _get(s, "start_date", p, types=str),
+            _get(s, "days", p, types=int),
+            _get(s, "interval_min", p, types=int),
+            _get(s, "tz", p, types=str),
+        )
+    except ConfigError as e:
+        raise (e.under(p) if e.key else e) from None
+    chans_cfg = _get(s, "channels", p, types=Mapping)
+    allowed = {f.name for f in fields(Channel)} - {"name"}
+    channels = []
+    for name, c in chans_cfg.items():
+        key = f"{p}.channels.{name}"
+        if not isinstance(c, Mapping):
+            raise ConfigError("expected a mapping of channel settings", key=key)
+        _unknown(c, allowed, key)
+        if "kind" not in c:
+            raise ConfigError("missing (voice, chat or email)", key=f"{key}.kind")
+        try:
+            channels.append(Channel(name=str(name), **c))
+        except ConfigError as e:
+            raise e.under(key) from None
+        except TypeError as e:
+            raise ConfigError(str(e), key=key) from None
+    groups = []
+    for name, g in _get(s, "groups", p, types=Mapping).items():
+        key = f"{p}.groups.{name}"
+        if not isinstance(g, Mapping):
+            raise ConfigError("expected a mapping with channels and cost_per_hour", key=key)
+        _unknown(g, {"channels", "cost_per_hour"}, key)
+        try:
+            groups.append(SkillGroup(name=str(name), channels=tuple(_get(g, "channels", key, types=(list, str))),
+                                     cost_per_hour=g.get("cost_per_hour", 1.0)))
+        except ConfigError as e:
+            raise e.under(key) from None
+    try:
+        return Scenario(
+            grid, tuple(channels), tuple(groups), open_hour=_get(s, "open_hour", p, 0.0),
+            close_hour=_get(s, "close_hour", p, 24.0), shrinkage=_get(s, "shrinkage", p, 0.0),
+            sl_definition=_get(s, "sl_definition", p, "offered"), name=str(_get(s, "name", p, "scenario")),
+        )
+    except ConfigError as e:
+        raise e.under(p) from None
+
+
+def build_synthetic(cfg, scenario) -> dict:
+    """``cfg.scenario.synthetic`` -> {channel: SyntheticChannel}: the demo profile of each channel's kind,
+    with the fields the config overrides."""
+    from forecast import SyntheticChannel, demo_channels
+
+    s = _plain(cfg)
+    overrides = s.get("synthetic") or {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError("expected a mapping of channel -> settings", key="scenario.synthetic")
+    base = demo_channels()
+    names = {f.name for f in fields(SyntheticChannel)}
+    out = {}
+    for extra in set(overrides) - set(scenario.channel_names):
+        raise ConfigError(f"not a channel of the scenario ({scenario.channel_names})",
+                          key=f"scenario.synthetic.{extra}")
+    for ch in scenario.channels:
+        spec = base[str(ch.kind)]
+        spec = replace(spec, open_hour=scenario.open_hour, close_hour=scenario.close_hour, aht_s=ch.aht_s,
+                       aht_cv=ch.aht_cv)
+        o = overrides.get(ch.name) or {}
+        key = f"scenario.synthetic.{ch.name}"
+        _unknown(o, names, key)
+        o = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+             for k, v in o.items()}
+        try:
+            spec = replace(spec, **o)
+        except (ConfigError, TypeError, ValueError) as e:
+            detail = e.detail if isinstance(e, ConfigError) else str(e)
+            raise ConfigError(detail, key=key) from None
+        out[ch.name] = spec
+    return out
+
+
+def build_rules(cfg):
+    """``cfg.schedule`` -> (ShiftRules, soft, under_penalty)."""
+    from optim.schedule import ShiftRules
+
+    s = _plain(cfg)
+    p = "schedule"
+    allowed = {f.name for f in fields(ShiftRules)} | {"soft", "under_penalty"}
+    _unknown(s, allowed, p)
+    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in s.items() if k not in ("soft", "under_penalty")}
+    try:
+        rules = ShiftRules(**kw)
+    except ConfigError as e:
+        raise e.under(p) from None
+    soft = _get(s, "soft", p, False, types=bool)
+    pen = _get(s, "under_penalty", p, None, types=(int, float))
+    if pen is not None and pen <= 0:
+        raise ConfigError(f"expected a number > 0; got {pen!r}", key=f"{p}.under_penalty")
+    return rules, soft, pen
+
+
+def build_solver(cfg):
+    from optim.schedule import SolverOptions
+
+    s = _plain(cfg)
+    _unknown(s, {f.name for f in fields(SolverOptions)}, "solver")
+    try:
+        return SolverOptions(**s)
+    except ConfigError as e:
+        raise e.under("solver") from None
+
+
+def validate(cfg) -> dict:
+    """Check the whole job config; return the built values (scenario, rules, solver, ...)."""
+    root = _plain(cfg)
+    seed = root.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"expected an integer >= 0; got {seed!r}", key="seed")
+    scenario = build_scenario(cfg["scenario"])
+    hist = _plain(cfg["scenario"]).get("history") or {}
+    _unknown(hist, {"source", "weeks", "path", "columns"}, "scenario.history")
+    source = hist.get("source", "synthetic")
+    if source not in ("synthetic", "intervals"):
+        raise ConfigError(f"expected synthetic or intervals; got {source!r}", key="scenario.history.source")
+    weeks = hist.get("weeks", 8)
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
+        raise ConfigError(f"expected an integer >= 1; got {weeks!r}", key="scenario.history.weeks")
+    if source == "intervals" and not hist.get("path"):
+        raise ConfigError("expected a file path when scenario.history.source=intervals",
+                          key="scenario.history.path")
+    synthetic = build_synthetic(cfg["scenario"], scenario) if source == "synthetic" else None
+    fc = _plain(cfg["forecast"])
+    model = fc.get("model")
+    if model not in ("seasonal_average", "seasonal_naive"):
+        raise ConfigError(f"expected seasonal_average or seasonal_naive; got {model!r}", key="forecast.model")
+    _unknown(fc, {"model", "weeks"}, "forecast")
+    fweeks = fc.get("weeks", 4)
+    if model == "seasonal_average" and (isinstance(fweeks, bool) or not isinstance(fweeks, int) or fweeks < 1):
+        raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
+    st = _plain(cfg["staffing"])
+    if st.get("method") != "erlang_c":
+        raise ConfigError(f"expected erlang_c; got {st.get('method')!r}", key="staffing.method")
+    rules, soft, pen = build_rules(cfg["schedule"])
+    solver = build_solver(cfg["solver"])
+    sm = _plain(cfg["sim"])
+    _unknown(sm, {"replications", "workers"}, "sim")
+    reps = sm.get("replications")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise ConfigError(f"expected an integer >= 1; got {reps!r}", key="sim.replications")
+    workers = sm.get("workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ConfigError(f"expected an integer >= 0 (0 = one per core); got {workers!r}", key="sim.workers")
+    tr = _plain(cfg["tracking"])
+    _unknown(tr, {"enabled", "uri", "experiment", "artifact_root"}, "tracking")
+    if tr.get("enabled") and not tr.get("uri"):
+        raise ConfigError("expected a tracking URI (e.g. sqlite:///results/mlflow.db)", key="tracking.uri")
+    return {
+        "seed": seed, "scenario": scenario, "history": {"source": source, "weeks": weeks, "path": hist.get("path"),
+                                                        "columns": hist.get("columns")},
+        "synthetic": synthetic, "forecast": {"model": model, "weeks": fweeks}, "rules": rules, "soft": soft,
+        "under_penalty": pen, "solver": solver, "replications": reps, "workers": workers, "tracking": tr,
+    }

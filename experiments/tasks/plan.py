@@ -1,0 +1,97 @@
+"""The default plan: history -> forecast -> requirements -> schedule MIP -> simulation -> report.
+
+Each stage is a plain function of the packages; this module only wires them and times them.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["run_plan", "derive_seed"]
+
+
+def derive_seed(seed: int, purpose: int) -> int:
+    """A child seed of the run's root SeedSequence for one purpose (history, simulation, ...)."""
+    return int(np.random.SeedSequence(int(seed), spawn_key=(purpose,)).generate_state(1, dtype=np.uint32)[0])
+
+
+class Progress:
+    """One line per stage on stderr, with its time."""
+
+    def __init__(self, quiet: bool = False, total: int = 6):
+        self.quiet, self.total, self.k = quiet, total, 0
+        self.t0 = time.perf_counter()
+
+    def step(self, text: str):
+        self.k += 1
+        self._t = time.perf_counter()
+        if not self.quiet:
+            print(f"[{self.k}/{self.total}] {text} ...", file=sys.stderr, flush=True)
+
+    def done(self, text: str = "") -> float:
+        dt = time.perf_counter() - self._t
+        if not self.quiet:
+            print(f"      {text}{' ' if text else ''}({dt:.1f} s)", file=sys.stderr, flush=True)
+        return dt
+
+
+def history_for(values: dict, scenario) -> pd.DataFrame:
+    """The contact history the forecast is fitted on: synthetic weeks before the plan, or a file."""
+    import forecast
+
+    h = values["history"]
+    if h["source"] == "synthetic":
+        start = scenario.grid.start.tz_localize(None).normalize() - pd.Timedelta(weeks=h["weeks"])
+        return forecast.synthetic_history(values["synthetic"], start=start, days=7 * h["weeks"],
+                                          interval_min=scenario.grid.interval_min, tz=str(scenario.grid.tz),
+                                          seed=derive_seed(values["seed"], 1))
+    return forecast.load_intervals(h["path"], columns=h["columns"], tz=str(scenario.grid.tz))
+
+
+def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
+    """Run the whole plan; write its files into ``out_dir``; return everything the report needs."""
+    import forecast
+    from optim import requirements
+    from optim.schedule import solve
+    from sim import simulate
+
+    scenario = values["scenario"]
+    timing = {}
+    prog = Progress(quiet)
+
+    prog.step(f"history: {values['history']['source']}, {values['history']['weeks']} weeks, "
+              f"{len(scenario.channels)} channels")
+    hist = history_for(values, scenario)
+    timing["history_s"] = prog.done(f"{int(hist['volume'].sum()):,} contacts")
+
+    prog.step(f"forecast: {values['forecast']['model']} for {scenario.grid.n_days} days")
+    fm = values["forecast"]
+    model = forecast.SeasonalAverage(weeks=fm["weeks"]) if fm["model"] == "seasonal_average" \
+        else forecast.SeasonalNaive()
+    fc = model.fit(hist).predict(scenario.grid)
+    fc = fc[fc["channel"].isin(scenario.channel_names)].reset_index(drop=True)
+    timing["forecast_s"] = prog.done(f"{fc['volume'].sum():,.0f} contacts expected")
+
+    prog.step("requirements: Erlang C (voice, chat), workload over deadline (email)")
+    reqs = requirements(fc, scenario)
+    peak = reqs.groupby("interval")["agents"].sum().max()
+    timing["requirements_s"] = prog.done(f"peak {peak:.0f} agents on the floor")
+
+    prog.step(f"schedule: shift MIP with {values['solver'].name.upper()} "
+              f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s)")
+    schedule, report = solve(scenario, reqs, rules=values["rules"], solver=values["solver"],
+                             soft=values["soft"], under_penalty=values["under_penalty"])
+    timing["schedule_s"] = prog.done(
+        f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})")
+
+    prog.step(f"simulate: {values['replications']} replications")
+    res = simulate(scenario, schedule, forecast=fc, replications=values["replications"],
+                   seed=derive_seed(values["seed"], 2), workers=values["workers"])
+    timing["simulate_s"] = prog.done()
+    return {"history": hist, "forecast": fc, "requirements": reqs, "schedule": schedule, "solve": report,
+            "result": res, "timing": timing, "progress": prog}

@@ -1,0 +1,6 @@
+"""optim: queueing formulas, staffing requirements, shift-scheduling MIPs (and later simulation-optimisation)."""
+
+from .queueing import QueueMetrics, agents_for, erlang_b, erlang_c
+from .requirements import REQUIREMENT_COLUMNS, requirements
+
+__all__ = ["QueueMetrics", "REQUIREMENT_COLUMNS", "agents_for", "erlang_b", "erlang_c", "requirements"]

@@ -1,0 +1,23 @@
+"""optim.schedule: shift templates, the scheduling MIP, solver backends (SCIP default, Gurobi optional)."""
+
+from .backends import GUROBI_SIZE_LIMIT, SolveReport, SolverOptions, relative_gap, solve_model
+from .model import LinearModel, ModelBuilder
+from .solve import build_schedule_model, need_matrix, solve
+from .templates import ShiftRules, Template, coverage_matrix, make_templates
+
+__all__ = [
+    "GUROBI_SIZE_LIMIT",
+    "LinearModel",
+    "ModelBuilder",
+    "ShiftRules",
+    "SolveReport",
+    "SolverOptions",
+    "Template",
+    "build_schedule_model",
+    "coverage_matrix",
+    "make_templates",
+    "need_matrix",
+    "relative_gap",
+    "solve",
+    "solve_model",
+]

@@ -1,0 +1,138 @@
+"""``solve``: requirements -> shift-scheduling MIP -> Schedule and SolveReport."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError, InfeasibleError
+from sim.scenario import Scenario
+from sim.staffing import Schedule
+
+from .backends import SolveReport, SolverOptions, solve_model
+from .model import LinearModel, ModelBuilder
+from .templates import ShiftRules, Template, coverage_matrix, make_templates
+
+__all__ = ["solve", "build_schedule_model", "need_matrix"]
+
+
+def need_matrix(reqs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
+    """Requirements table -> array [channels, intervals] of agents needed on the floor."""
+    for col in ("channel", "interval", "agents"):
+        if col not in reqs.columns:
+            raise DataError(f"requirements: missing column {col!r}")
+    need = np.zeros((len(scenario.channels), scenario.grid.n))
+    for c, name in enumerate(scenario.channel_names):
+        r = reqs[reqs["channel"] == name]
+        if r.empty:
+            raise DataError(f"requirements: no rows for channel {name!r}")
+        idx = r["interval"].to_numpy(int)
+        if idx.min() < 0 or idx.max() >= scenario.grid.n:
+            raise DataError(f"requirements: column 'interval': values outside 0..{scenario.grid.n - 1}")
+        need[c, idx] = r["agents"].to_numpy(float)
+    if np.any(need < 0) or not np.all(np.isfinite(need)):
+        raise DataError("requirements: column 'agents': expected finite values >= 0")
+    return need
+
+
+def build_schedule_model(
+    scenario: Scenario, need: np.ndarray, templates: list[Template], *, soft: bool = False,
+    under_penalty: float | None = None,
+) -> LinearModel:
+    """The MIP of :mod:`optim.schedule.model` for the given needs and templates."""
+    grid = scenario.grid
+    A = coverage_matrix(templates, grid)  # [T, J]
+    shrink = 1.0 - scenario.shrinkage
+    G, C, T = len(scenario.groups), len(scenario.channels), grid.n
+    names = scenario.channel_names
+    covered = np.asarray(A.sum(axis=1)).ravel() > 0
+    b = ModelBuilder()
+    x = np.empty((G, len(templates)), dtype=np.int64)
+    for g, grp in enumerate(scenario.groups):
+        for j, tp in enumerate(templates):
+            x[g, j] = b.var(f"x[{grp.name},{j}]", obj=tp.paid_h * grp.cost_per_hour, integer=True)
+    # infeasibility check up front, naming the intervals (hard mode)
+    if not soft:
+        bad = []
+        for c, ch in enumerate(scenario.channels):
+            for t in np.flatnonzero((need[c] > 1e-9) & ~covered):
+                bad.append(f"{ch.name} at {grid.starts[t]:%Y-%m-%d %H:%M} (needs {need[c, t]:.2f})")
+        if bad:
+            more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise InfeasibleError(
+                "no shift template covers these intervals with a requirement: " + "; ".join(bad[:10]) + more
+                + ". Widen the opening hours or the shift rules, or use schedule.soft=true"
+            )
+    max_cost = max((tp.paid_h for tp in templates), default=1.0) * max(g.cost_per_hour for g in scenario.groups)
+    penalty = under_penalty if under_penalty is not None else 10.0 * max(max_cost, 1.0)
+    Acsr = A.tocsr()
+    y = {}
+    for t in range(T):
+        if not covered[t] and not need[:, t].any():
+            continue
+        for g, grp in enumerate(scenario.groups):
+            ys = []
+            for cname in grp.channels:
+                c = names.index(cname)
+                if need[c, t] > 1e-9:
+                    y[g, c, t] = b.var(f"y[{grp.name},{cname},{t}]")
+                    ys.append(y[g, c, t])
+            if ys and covered[t]:
+                lo, hi = Acsr.indptr[t], Acsr.indptr[t + 1]
+                js = Acsr.indices[lo:hi]
+                cols = np.concatenate([ys, x[g, js]])
+                coefs = np.concatenate([np.ones(len(ys)), -shrink * Acsr.data[lo:hi]])
+                b.row(f"cap[{grp.name},{t}]", cols, coefs, rhs=0.0)
+            elif ys:
+                for v in ys:
+                    b.ub[v] = 0.0
+        for c in range(C):
+            if need[c, t] <= 1e-9:
+                continue
+            cols = [y[g, c, t] for g in range(G) if (g, c, t) in y]
+            if soft:
+                cols.append(b.var(f"under[{names[c]},{t}]", obj=penalty))
+            b.row(f"need[{names[c]},{t}]", cols, np.ones(len(cols)), lhs=float(need[c, t]))
+    return b.build(x=x, templates=templates)
+
+
+def solve(
+    scenario: Scenario,
+    reqs: pd.DataFrame,
+    *,
+    rules: ShiftRules | None = None,
+    solver: SolverOptions | None = None,
+    soft: bool = False,
+    under_penalty: float | None = None,
+) -> tuple[Schedule, SolveReport]:
+    """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
+
+    Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
+    :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
+    """
+    rules = rules or ShiftRules()
+    solver = solver or SolverOptions()
+    need = need_matrix(reqs, scenario)
+    templates = make_templates(scenario, rules)
+    model = build_schedule_model(scenario, need, templates, soft=soft, under_penalty=under_penalty)
+    xv, report = solve_model(model, solver)
+    xidx = model.meta["x"]
+    grid = scenario.grid
+    rows = []
+    for g, grp in enumerate(scenario.groups):
+        for j, tp in enumerate(templates):
+            k = int(round(xv[xidx[g, j]]))
+            if k > 0:
+                rows.append(
+                    {
+                        "skill_group": grp.name,
+                        "agent": "",
+                        "count": k,
+                        "start": grid.timestamp(tp.start_s),
+                        "end": grid.timestamp(tp.end_s),
+                        "breaks": [(grid.timestamp(bs), grid.timestamp(be)) for bs, be in tp.breaks],
+                    }
+                )
+    df = pd.DataFrame(rows, columns=["skill_group", "agent", "count", "start", "end", "breaks"])
+    df = df.sort_values(["skill_group", "start", "end"], kind="stable").reset_index(drop=True)
+    return Schedule(df), report

@@ -1,0 +1,405 @@
+"""The SimPy engine: one replication of a multichannel contact centre.
+
+The engine runs on a :class:`simpy.Environment`. Customers arrive by a non-homogeneous Poisson process,
+piecewise constant per interval, with the Forecast's gamma rate multipliers (one per channel and local day
+with shape ``shape_day``, one per channel and interval with shape ``shape_interval``). Each contact's handle
+time (lognormal, mean = the interval's ``aht_s``, CV = the channel's ``aht_cv``) and patience (exponential,
+mean ``patience_s``) are drawn when it arrives, from purpose streams keyed by (replication, purpose,
+channel name), never by staffing: two staffings see the same customers (common random numbers).
+
+Routing: an arriving contact goes to an available agent of the skill groups serving its channel (groups where
+the channel has the higher priority first); voice and email take an agent whole, a chat takes one of the
+agent's ``concurrency`` slots and goes to the eligible agent with the fewest open chats. A freed agent takes
+the waiting contact of highest priority in its group's channel list (FIFO within a channel); service is
+non-preemptive. Voice callers abandon when their patience runs out before service starts.
+
+Shifts and breaks: an agent logs on at shift start. When a break is due, the agent takes no new contact,
+finishes the contacts in hand, then takes the break for its full scheduled length (so a delayed break
+ends late; a break that would start after the shift end is dropped). At shift end the agent likewise
+finishes the contacts in hand, then logs off. Absence (shrinkage): each agent-shift is absent, whole, with
+probability ``shrinkage``, drawn from the absence stream.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+__all__ = ["SimModel", "run_replication", "stream"]
+
+VOICE, CHAT, EMAIL = 0, 1, 2
+ARRIVALS, HANDLE, PATIENCE, ABSENCE, MULTIPLIERS = 1, 2, 3, 4, 5
+
+
+def stable_key(name: str) -> int:
+    """A key for a name that is stable across runs and machines (CRC-32)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def stream(seed: int, rep: int, purpose: int, key: int = 0) -> np.random.Generator:
+    """The random stream for one purpose of one replication (keyed, never by staffing)."""
+    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(rep), purpose, key)))
+
+
+@dataclass(frozen=True)
+class SimModel:
+    """Everything one replication needs, as plain arrays (picklable for worker processes).
+
+    Per channel c: ``kind[c]``, ``volume[c, t]`` expected arrivals, ``aht[c, t]`` mean handle time (s),
+    ``aht_cv[c]``, ``patience[c]`` mean (s, inf = none), ``concurrency[c]``, ``within_s[c]`` (threshold or
+    email deadline), ``shape_day[c]``, ``shape_interval[c]``, ``key[c]`` (stream key). Per skill group g:
+    ``priorities[g]`` (channel indices, highest first). Shifts: tuples (group, start_s, end_s, breaks).
+    """
+
+    interval_s: float
+    n_intervals: int
+    day_index: np.ndarray
+    kind: np.ndarray
+    volume: np.ndarray
+    aht: np.ndarray
+    aht_cv: np.ndarray
+    patience: np.ndarray
+    concurrency: np.ndarray
+    within_s: np.ndarray
+    shape_day: np.ndarray
+    shape_interval: np.ndarray
+    key: np.ndarray
+    priorities: tuple
+    shifts: tuple
+    shrinkage: float
+
+    @property
+    def horizon_s(self) -> float:
+        return self.interval_s * self.n_intervals
+
+
+def _arrivals(model: SimModel, seed: int, rep: int, c: int):
+    """Arrival times, interval indices, handle times and patience of channel ``c`` (sorted by time)."""
+    T, dt = model.n_intervals, model.interval_s
+    key = int(model.key[c])
+    lam = np.array(model.volume[c], dtype=float)
+    rng_m = stream(seed, rep, MULTIPLIERS, key)
+    n_days = int(model.day_index.max()) + 1
+    g_day = rng_m.standard_gamma(model.shape_day[c], size=n_days) / model.shape_day[c] \
+        if math.isfinite(model.shape_day[c]) else np.ones(n_days)
+    h_int = rng_m.standard_gamma(model.shape_interval[c], size=T) / model.shape_interval[c] \
+        if math.isfinite(model.shape_interval[c]) else np.ones(T)
+    lam = lam * g_day[model.day_index] * h_int
+    rng_a = stream(seed, rep, ARRIVALS, key)
+    counts = rng_a.poisson(lam)
+    idx = np.repeat(np.arange(T), counts)
+    times = (idx + rng_a.random(idx.size)) * dt
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    idx = idx[order]
+    # handle times: lognormal with the interval's mean and the channel's CV, drawn in arrival order
+    rng_h = stream(seed, rep, HANDLE, key)
+    z = rng_h.standard_normal(idx.size)
+    cv = float(model.aht_cv[c])
+    mean = model.aht[c][idx]
+    if cv > 0:
+        s2 = math.log1p(cv * cv)
+        handle = mean * np.exp(math.sqrt(s2) * z - 0.5 * s2)
+    else:
+        handle = np.array(mean, dtype=float)
+    rng_p = stream(seed, rep, PATIENCE, key)
+    p = float(model.patience[c])
+    patience = rng_p.exponential(p, idx.size) if math.isfinite(p) else np.full(idx.size, np.inf)
+    return times, idx, handle, patience
+
+
+def _per_interval(keys, starts, ends, weights, n_keys, T, dt):
+    """Integrate weighted time segments [start, end) into an array [n_keys, T] of seconds per interval."""
+    out = np.zeros((n_keys, T + 1))
+    if len(starts) == 0:
+        return out[:, :T]
+    keys = np.asarray(keys, dtype=int)
+    s = np.clip(np.asarray(starts, dtype=float), 0.0, T * dt)
+    e = np.clip(np.asarray(ends, dtype=float), 0.0, T * dt)
+    w = np.asarray(weights, dtype=float)
+    keep = e > s
+    keys, s, e, w = keys[keep], s[keep], e[keep], w[keep]
+    js = np.minimum((s // dt).astype(int), T - 1)
+    je = np.minimum((e // dt).astype(int), T)
+    same = js == je
+    np.add.at(out, (keys[same], js[same]), w[same] * (e[same] - s[same]))
+    d = ~same
+    k, js, je, s, e, w = keys[d], js[d], je[d], s[d], e[d], w[d]
+    np.add.at(out, (k, js), w * ((js + 1) * dt - s))
+    np.add.at(out, (k, je), w * (e - je * dt))
+    diff = np.zeros((n_keys, T + 2))
+    np.add.at(diff, (k, js + 1), w * dt)
+    np.add.at(diff, (k, je), -w * dt)
+    out += np.cumsum(diff, axis=1)[:, : T + 1]
+    return out[:, :T]
+
+
+def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarray]:
+    """Simulate replication ``rep`` and return per-interval arrays (see :class:`sim.result.SimResult`)."""
+    C, T, dt = len(model.kind), model.n_intervals, model.interval_s
+    G = len(model.priorities)
+    horizon = model.horizon_s
+
+    # ---- customers, drawn up front in arrival order per channel (common random numbers) -------------------
+    per_chan = [_arrivals(model, seed, rep, c) for c in range(C)]
+    times = np.concatenate([p[0] for p in per_chan])
+    chan_arr = np.concatenate([np.full(p[0].size, c, dtype=np.int64) for c, p in enumerate(per_chan)])
+    order = np.argsort(times, kind="stable")
+    arr_t = times[order].tolist()
+    arr_c = chan_arr[order].tolist()
+    handle = np.concatenate([p[2] for p in per_chan])[order].tolist()
+    patience = np.concatenate([p[3] for p in per_chan])[order].tolist()
+    N = len(arr_t)
+    start = [math.nan] * N
+    abandoned = [False] * N
+
+    kind = model.kind.tolist()
+    conc = model.concurrency.tolist()
+    finite_pat = [math.isfinite(p) for p in model.patience.tolist()]
+    # eligible groups per channel: higher priority of the channel in the group first, then group order
+    eligible = []
+    for c in range(C):
+        gs = [(list(model.priorities[g]).index(c), g) for g in range(G) if c in model.priorities[g]]
+        eligible.append([g for _, g in sorted(gs)])
+    cap = [max([conc[c] for c in model.priorities[g] if kind[c] == CHAT] or [1]) for g in range(G)]
+
+    # ---- agents ------------------------------------------------------------------------------------------
+    rng_abs = stream(seed, rep, ABSENCE)
+    shifts = list(model.shifts)
+    absent = rng_abs.random(len(shifts)) < model.shrinkage if model.shrinkage > 0 else np.zeros(len(shifts), bool)
+    A = len(shifts)
+    a_group = [s[0] for s in shifts]
+    n_chats = [0] * A  # open chats
+    full = [False] * A  # holds a voice call or an email
+    paused = [True] * A  # not taking new contacts (off shift, on break, or break/logoff requested)
+    waiter = [None] * A
+    where = [-1] * A  # bucket (= open chats) the agent sits in, -1 = none
+    logon = [0.0] * A
+    buckets = [[{} for _ in range(cap[g])] for g in range(G)]
+    queues = [deque() for _ in range(C)]
+    seg_g, seg_c, seg_s, seg_e, seg_w = [], [], [], [], []
+    on_g, on_s, on_e = [], [], []
+
+    env = simpy.Environment()
+
+    def place(a):
+        k = n_chats[a]
+        if not paused[a] and not full[a] and k < cap[a_group[a]]:
+            buckets[a_group[a]][k][a] = None
+            where[a] = k
+
+    def unplace(a):
+        if where[a] >= 0:
+            del buckets[a_group[a]][where[a]][a]
+            where[a] = -1
+
+    def begin(a, i, now):
+        start[i] = now
+        c = arr_c[i]
+        h = handle[i]
+        if kind[c] == CHAT:
+            n_chats[a] += 1
+            w = 1.0 / conc[c]
+        else:
+            full[a] = True
+            w = 1.0
+        seg_g.append(a_group[a])
+        seg_c.append(c)
+        seg_s.append(now)
+        seg_e.append(now + h)
+        seg_w.append(w)
+        ev = env.timeout(h)
+        ev.callbacks.append(lambda _ev, a=a, i=i: finish(a, i))
+
+    def pop_waiting(c):
+        q = queues[c]
+        while q:
+            i = q.popleft()
+            if not abandoned[i]:
+                return i
+        return -1
+
+    def dispatch(a):
+        """Agent ``a`` has free capacity: take waiting work by priority, then wait in its bucket."""
+        unplace(a)
+        g = a_group[a]
+        now = env.now
+        if not full[a]:
+            for c in model.priorities[g]:
+                if kind[c] == CHAT:
+                    while n_chats[a] < conc[c]:
+                        i = pop_waiting(c)
+                        if i < 0:
+                            break
+                        begin(a, i, now)
+                    if n_chats[a] > 0 and n_chats[a] >= conc[c]:
+                        break
+                elif n_chats[a] == 0:
+                    i = pop_waiting(c)
+                    if i >= 0:
+                        begin(a, i, now)
+                        break
+        place(a)
+
+    def finish(a, i):
+        if kind[arr_c[i]] == CHAT:
+            n_chats[a] -= 1
+        else:
+            full[a] = False
+        if paused[a]:
+            if n_chats[a] == 0 and not full[a] and waiter[a] is not None:
+                ev, waiter[a] = waiter[a], None
+                ev.succeed()
+        else:
+            dispatch(a)
+
+    def abandon(i):
+        if start[i] != start[i]:  # still waiting (NaN)
+            abandoned[i] = True
+
+    def arrive(i):
+        c = arr_c[i]
+        now = arr_t[i]
+        if kind[c] == CHAT:
+            m = conc[c]
+            for k in range(m):
+                for g in eligible[c]:
+                    if k < cap[g] and buckets[g][k]:
+                        a = next(iter(buckets[g][k]))
+                        unplace(a)
+                        begin(a, i, now)
+                        place(a)
+                        return
+        else:
+            for g in eligible[c]:
+                b = buckets[g][0]
+                if b:
+                    a = next(iter(b))
+                    unplace(a)
+                    begin(a, i, now)
+                    return
+        queues[c].append(i)
+        if finite_pat[c]:
+            ev = env.timeout(patience[i])
+            ev.callbacks.append(lambda _ev, i=i: abandon(i))
+
+    def arrivals():
+        timeout = env.timeout
+        for i in range(N):
+            d = arr_t[i] - env.now
+            if d > 0:
+                yield timeout(d)
+            arrive(i)
+
+    def go_on(a):
+        paused[a] = False
+        logon[a] = env.now
+        dispatch(a)
+
+    def go_off(a):
+        """Stop taking contacts; finish those in hand (yield until then); close the logged-on segment."""
+        paused[a] = True
+        unplace(a)
+        if n_chats[a] > 0 or full[a]:
+            ev = env.event()
+            waiter[a] = ev
+            yield ev
+        on_g.append(a_group[a])
+        on_s.append(logon[a])
+        on_e.append(env.now)
+
+    def agent(a, s, e, breaks):
+        s = max(s, 0.0)
+        if s >= horizon:
+            return
+        if s > env.now:
+            yield env.timeout(s - env.now)
+        go_on(a)
+        for bs, be in breaks:
+            if bs >= e:
+                break
+            if bs > env.now:
+                yield env.timeout(bs - env.now)
+            yield from go_off(a)
+            yield env.timeout(be - bs)
+            if env.now >= e:
+                return
+            go_on(a)
+        if e > env.now:
+            yield env.timeout(e - env.now)
+        yield from go_off(a)
+
+    for a, (g, s, e, br) in enumerate(shifts):
+        if not absent[a]:
+            env.process(agent(a, float(s), float(e), br))
+    env.process(arrivals())
+    env.run(until=horizon)
+    for a in range(A):
+        if not paused[a] or waiter[a] is not None:  # logged on, or finishing a contact before logging off
+            on_g.append(a_group[a])
+            on_s.append(logon[a])
+            on_e.append(horizon)
+
+    # ---- per-interval statistics ------------------------------------------------------------------------
+    arr_t_np = np.asarray(arr_t)
+    c_np = np.asarray(arr_c, dtype=np.int64)
+    st = np.asarray(start)
+    h_np = np.asarray(handle)
+    pat_np = np.asarray(patience)
+    ab = np.asarray(abandoned)
+    idx = np.minimum((arr_t_np // dt).astype(np.int64), T - 1)
+    answered = ~np.isnan(st)
+    wait = np.where(answered, st - arr_t_np, 0.0)
+    within_s = model.within_s[c_np] if N else np.zeros(0)
+    is_email = (model.kind[c_np] == EMAIL) if N else np.zeros(0, bool)
+    within = answered & np.where(is_email, st + h_np - arr_t_np <= within_s, wait <= within_s)
+    due = np.where(is_email, arr_t_np + within_s <= horizon, True)
+    ab_within = ab & (pat_np <= within_s)
+    flat = c_np * T + idx
+
+    def count(mask, weights=None):
+        w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
+        return np.bincount(flat, weights=w, minlength=C * T).reshape(C, T)
+
+    ones = np.ones(N, bool)
+    out = {
+        "offered": count(ones),
+        "answered": count(answered),
+        "abandoned": count(ab),
+        "abandoned_within": count(ab_within),
+        "answered_within": count(within),
+        "wait_sum_s": count(answered, wait),
+        "handle_sum_s": count(answered, h_np),
+        "due": count(due),
+        "answered_within_due": count(within & due),
+    }
+    # queue length at each interval end (waiting, not yet started or abandoned) and oldest waiting age
+    edges = (np.arange(T) + 1) * dt
+    queue_end = np.zeros((C, T))
+    oldest = np.zeros((C, T))
+    for c in range(C):
+        m = c_np == c
+        a_sorted = arr_t_np[m]
+        st_c = st[m]
+        s_sorted = np.sort(st_c[~np.isnan(st_c)])
+        ab_t = np.sort((a_sorted + pat_np[m])[ab[m]])
+        n_arr = np.searchsorted(a_sorted, edges, side="left")
+        n_st = np.searchsorted(s_sorted, edges, side="left")
+        n_ab = np.searchsorted(ab_t, edges, side="left")
+        queue_end[c] = n_arr - n_st - n_ab
+        if model.kind[c] == EMAIL:
+            # FIFO without abandonment: the oldest waiting email is the first not yet started
+            has = n_st < n_arr
+            first = np.where(has, n_st, 0)
+            oldest[c] = np.where(has, edges - a_sorted[first] if a_sorted.size else 0.0, 0.0)
+    out["queue_end"] = queue_end
+    out["oldest_age_s"] = oldest
+    out["busy_channel_s"] = _per_interval(seg_c, seg_s, seg_e, seg_w, C, T, dt)
+    out["busy_group_s"] = _per_interval(seg_g, seg_s, seg_e, seg_w, G, T, dt)
+    out["available_group_s"] = _per_interval(on_g, on_s, on_e, np.ones(len(on_g)), G, T, dt)
+    return out

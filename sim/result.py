@@ -1,0 +1,177 @@
+"""SimResult: per (replication, channel, interval) counts and times, with summaries and confidence intervals.
+
+Columns of :attr:`SimResult.intervals` (one row per replication x channel x interval; a contact counts in the
+interval it arrived in):
+
+- ``offered``, ``answered``, ``abandoned``;
+- ``answered_within``: answered within the channel's threshold (voice, chat: wait <= ``threshold_s``) or
+  deadline (email: reply completed within ``deadline_h`` of arrival);
+- ``abandoned_within``: abandoned with a patience <= threshold (for ``offered_minus_short_abandons``);
+- ``wait_sum_s`` (waiting time of answered contacts), ``handle_sum_s``, ``busy_s`` (agent time on the channel,
+  a chat counting ``1/concurrency``);
+- ``due``: contacts whose deadline falls inside the horizon (email; all offered contacts for voice and chat),
+  ``answered_within_due``: of those, answered in time. Emails due after the horizon end are censored: they
+  count in ``offered`` but not in the email service level;
+- ``queue_end``: contacts waiting at the interval end; ``oldest_age_s``: age of the oldest waiting email.
+
+:attr:`SimResult.groups` has ``available_s`` (agents logged on and not on break) and ``busy_s`` per
+replication x skill group x interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .scenario import ChannelKind, IntervalGrid, SLDefinition
+
+__all__ = ["SimResult", "mean_ci"]
+
+COUNT_COLUMNS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "abandoned_within",
+    "answered_within",
+    "wait_sum_s",
+    "handle_sum_s",
+    "due",
+    "answered_within_due",
+)
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided Student-t confidence interval of i.i.d. replication values (NaNs dropped)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(x.mean())
+    if x.size < 2:
+        return (m, np.nan, np.nan)
+    h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return (m, m - h, m + h)
+
+
+@dataclass
+class SimResult:
+    """Simulation output. ``intervals`` and ``groups`` as documented in the module docstring."""
+
+    grid: IntervalGrid
+    channels: pd.DataFrame  # name, kind, target, within_s, scope
+    sl_definition: SLDefinition
+    intervals: pd.DataFrame
+    groups: pd.DataFrame
+    replications: int
+    seed: int
+
+    @classmethod
+    def from_replications(cls, grid, scenario, reps: list[dict], seed: int) -> SimResult:
+        C, T = len(scenario.channels), grid.n
+        names = scenario.channel_names
+        frames, gframes = [], []
+        for r, out in enumerate(reps):
+            d = {"rep": np.full(C * T, r), "channel": np.repeat(names, T), "interval": np.tile(np.arange(T), C)}
+            for col in (*COUNT_COLUMNS, "queue_end", "oldest_age_s"):
+                d[col] = out[col].reshape(-1)
+            d["busy_s"] = out["busy_channel_s"].reshape(-1)
+            frames.append(pd.DataFrame(d))
+            G = out["busy_group_s"].shape[0]
+            gframes.append(
+                pd.DataFrame(
+                    {
+                        "rep": np.full(G * T, r),
+                        "skill_group": np.repeat(scenario.group_names, T),
+                        "interval": np.tile(np.arange(T), G),
+                        "available_s": out["available_group_s"].reshape(-1),
+                        "busy_s": out["busy_group_s"].reshape(-1),
+                    }
+                )
+            )
+        chans = pd.DataFrame(
+            {
+                "name": names,
+                "kind": [str(c.kind) for c in scenario.channels],
+                "target": [c.target for c in scenario.channels],
+                "within_s": [c.answer_within_s for c in scenario.channels],
+                "scope": [str(c.scope) for c in scenario.channels],
+            }
+        )
+        # which groups serve each channel (for the occupancy of a channel's agents)
+        chans["groups"] = [
+            [g.name for g in scenario.groups if n in g.channels] for n in names
+        ]
+        return cls(grid, chans, scenario.sl_definition, pd.concat(frames, ignore_index=True),
+                   pd.concat(gframes, ignore_index=True), len(reps), seed)
+
+    # -- figures -------------------------------------------------------------------------------------------
+    def _sl(self, df: pd.DataFrame, kind: str) -> np.ndarray:
+        if kind == ChannelKind.EMAIL:
+            return SLDefinition.OFFERED.ratio(df["answered_within_due"], df["due"], df["answered"], 0)
+        return self.sl_definition.ratio(df["answered_within"], df["offered"], df["answered"],
+                                        df["abandoned_within"])
+
+    def per_interval(self) -> pd.DataFrame:
+        """Per channel x interval, pooled over replications (ratios of sums): offered (mean per replication),
+        service level, ASA, abandonment, occupancy of the channel's groups, queue at interval end."""
+        sums = self.intervals.groupby(["channel", "interval"], sort=False).sum(numeric_only=True).reset_index()
+        R = self.replications
+        out = []
+        gsum = self.groups.groupby(["skill_group", "interval"]).sum(numeric_only=True)
+        for row in self.channels.itertuples(index=False):
+            df = sums[sums["channel"] == row.name].sort_values("interval")
+            sl = self._sl(df, row.kind)
+            ans = df["answered"].to_numpy(float)
+            off = df["offered"].to_numpy(float)
+            g = gsum.loc[row.groups].groupby(level="interval").sum().reindex(df["interval"]).fillna(0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                occ = np.where(g["available_s"] > 0, g["busy_s"] / g["available_s"].where(g["available_s"] > 0, 1),
+                               np.nan)
+                out.append(
+                    pd.DataFrame(
+                        {
+                            "channel": row.name,
+                            "interval": df["interval"].to_numpy(),
+                            "interval_start": self.grid.starts[df["interval"].to_numpy()],
+                            "offered": off / R,
+                            "service_level": sl,
+                            "asa_s": np.where(ans > 0, df["wait_sum_s"] / np.where(ans > 0, ans, 1), np.nan),
+                            "abandon_rate": np.where(off > 0, df["abandoned"] / np.where(off > 0, off, 1), np.nan),
+                            "occupancy": occ,
+                            "queue_end": df["queue_end"].to_numpy(float) / R,
+                            "busy_agents": df["busy_s"].to_numpy(float) / R / self.grid.interval_s,
+                        }
+                    )
+                )
+        return pd.concat(out, ignore_index=True)
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Per channel over the horizon: each figure is a ratio of sums within a replication, then the mean
+        and a ``level`` confidence interval across replications."""
+        rows = []
+        per_rep = self.intervals.groupby(["channel", "rep"]).sum(numeric_only=True)
+        gsum = self.groups.groupby(["skill_group", "rep"]).sum(numeric_only=True)
+        for row in self.channels.itertuples(index=False):
+            df = per_rep.loc[row.name]
+            sl = self._sl(df, row.kind)
+            ans = df["answered"].to_numpy(float)
+            off = df["offered"].to_numpy(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                asa = np.where(ans > 0, df["wait_sum_s"] / np.where(ans > 0, ans, 1), np.nan)
+                ab = np.where(off > 0, df["abandoned"] / np.where(off > 0, off, 1), np.nan)
+                g = gsum.loc[row.groups].groupby(level="rep").sum()
+                occ = (g["busy_s"] / g["available_s"].where(g["available_s"] > 0)).to_numpy(float)
+            rec = {"channel": row.name, "kind": row.kind, "sl_definition": (
+                "answered within deadline / due" if row.kind == ChannelKind.EMAIL else str(self.sl_definition)),
+                "target": row.target, "within_s": row.within_s, "offered": float(off.mean())}
+            for name, vals in (("service_level", sl), ("asa_s", asa), ("abandon_rate", ab), ("occupancy", occ)):
+                m, lo, hi = mean_ci(vals, level)
+                rec[name] = m
+                rec[f"{name}_ci_low"] = lo
+                rec[f"{name}_ci_high"] = hi
+            rec["replications"] = self.replications
+            rows.append(rec)
+        return pd.DataFrame(rows)

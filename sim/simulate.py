@@ -1,0 +1,145 @@
+"""``simulate``: replications of the SimPy engine for a scenario, a staffing and a Forecast."""
+
+from __future__ import annotations
+
+
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, DataError
+
+from .engine import CHAT, EMAIL, VOICE, SimModel, run_replication, stable_key
+from .executors import Executor, make_executor
+from .result import SimResult
+from .scenario import ChannelKind, Scenario
+from .staffing import Schedule
+
+__all__ = ["simulate", "build_model", "staffing_shifts"]
+
+_KIND = {ChannelKind.VOICE: VOICE, ChannelKind.CHAT: CHAT, ChannelKind.EMAIL: EMAIL}
+
+
+def staffing_shifts(scenario: Scenario, staffing) -> tuple:
+    """Agent-shifts (group, start_s, end_s, breaks_s) from a :class:`Schedule` or from a table of agents on
+    duty per skill group and interval (array [groups, intervals] or DataFrame with the groups as rows).
+
+    In a table, agent k of a group is on duty in the intervals where the table holds more than k agents; each
+    maximal run of such intervals is one shift without breaks, so constant staffing keeps the same agents on
+    duty throughout."""
+    grid = scenario.grid
+    if isinstance(staffing, Schedule):
+        return tuple(staffing.agent_shifts(grid, scenario.group_names))
+    if isinstance(staffing, pd.DataFrame):
+        missing = [g for g in scenario.group_names if g not in staffing.index]
+        if missing:
+            raise DataError(f"staffing table: missing skill group row(s) {missing}")
+        staffing = staffing.loc[scenario.group_names].to_numpy(float)
+    n = np.asarray(staffing, dtype=float)
+    if n.shape != (len(scenario.groups), grid.n):
+        raise DataError(f"staffing table: expected shape (skill groups, intervals) = "
+                        f"({len(scenario.groups)}, {grid.n}); got {n.shape}")
+    if np.any(n < 0) or np.any(n != np.round(n)):
+        raise DataError("staffing table: expected non-negative whole numbers of agents")
+    dt = grid.interval_s
+    shifts = []
+    for g in range(n.shape[0]):
+        for k in range(int(n[g].max(initial=0))):
+            on = np.concatenate([[False], n[g] > k, [False]])
+            d = np.diff(on.astype(int))
+            for s, e in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)):
+                shifts.append((g, float(s * dt), float(e * dt), []))
+    return tuple(shifts)
+
+
+def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) -> np.ndarray:
+    grid = scenario.grid
+    starts = grid.starts
+    out = np.empty((len(scenario.channels), grid.n))
+    for c, ch in enumerate(scenario.channels):
+        f = forecast[forecast["channel"] == ch.name]
+        s = pd.Series(f[column].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]).tz_convert(grid.tz))
+        out[c] = s.reindex(starts).fillna(fill[ch.name]).to_numpy(float)
+    return out
+
+
+def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimModel:
+    """The engine's arrays from the scenario, a staffing and a Forecast (columns of ../shared/DESIGN.md)."""
+    need = ("channel", "interval_start", "volume", "aht_s", "shape_day", "shape_interval")
+    missing = [c for c in need if c not in forecast.columns]
+    if missing:
+        raise DataError(f"forecast: missing column(s) {missing}; expected {list(need)}")
+    known = set(forecast["channel"].unique())
+    for ch in scenario.channels:
+        if ch.name not in known:
+            raise DataError(f"forecast: column 'channel': no rows for channel {ch.name!r} of the scenario")
+    shape_day, shape_int = [], []
+    for ch in scenario.channels:
+        f = forecast[forecast["channel"] == ch.name]
+        for col, dest in (("shape_day", shape_day), ("shape_interval", shape_int)):
+            vals = np.unique(f[col].to_numpy(float))
+            if vals.size != 1 or not vals[0] > 0:
+                raise DataError(f"forecast: column '{col}': expected one positive value (or inf) per channel; "
+                                f"channel {ch.name!r} has {vals[:5].tolist()}")
+            dest.append(float(vals[0]))
+    volume = _pivot(forecast, scenario, "volume", {c.name: 0.0 for c in scenario.channels})
+    aht = _pivot(forecast, scenario, "aht_s", {c.name: c.aht_s for c in scenario.channels})
+    if np.any(volume < 0) or not np.all(np.isfinite(volume)):
+        raise DataError("forecast: column 'volume': expected finite values >= 0")
+    if np.any(aht <= 0) or not np.all(np.isfinite(aht)):
+        raise DataError("forecast: column 'aht_s': expected finite values > 0")
+    groups = scenario.groups
+    names = scenario.channel_names
+    return SimModel(
+        interval_s=scenario.grid.interval_s,
+        n_intervals=scenario.grid.n,
+        day_index=scenario.grid.day_index,
+        kind=np.array([_KIND[c.kind] for c in scenario.channels]),
+        volume=volume,
+        aht=aht,
+        aht_cv=np.array([c.aht_cv for c in scenario.channels]),
+        patience=np.array([c.patience_s for c in scenario.channels]),
+        concurrency=np.array([c.concurrency for c in scenario.channels]),
+        within_s=np.array([c.answer_within_s for c in scenario.channels]),
+        shape_day=np.array(shape_day),
+        shape_interval=np.array(shape_int),
+        key=np.array([stable_key(c.name) for c in scenario.channels], dtype=np.int64),
+        priorities=tuple(tuple(names.index(c) for c in g.channels) for g in groups),
+        shifts=staffing_shifts(scenario, staffing),
+        shrinkage=float(scenario.shrinkage),
+    )
+
+
+def simulate(
+    scenario: Scenario,
+    staffing,
+    *,
+    forecast: pd.DataFrame,
+    replications: int = 10,
+    seed: int = 0,
+    workers: int | None = 1,
+    executor: Executor | None = None,
+    progress: bool = False,
+) -> SimResult:
+    """Simulate ``replications`` independent replications of the centre.
+
+    ``staffing`` is a :class:`~sim.staffing.Schedule` or a table of agents on duty per skill group and
+    interval; ``forecast`` gives the arrival rates, handle times and gamma shapes per channel and interval.
+    Randomness: one ``SeedSequence(seed)``; replication k uses streams keyed by (k, purpose, channel), so
+    the results are identical for any ``workers`` and two staffings see the same customers.
+    """
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ConfigError(f"expected an integer >= 1; got {replications!r}", key="replications")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"expected an integer >= 0; got {seed!r}", key="seed")
+    model = build_model(scenario, staffing, forecast)
+    ex = executor or make_executor(workers)
+    t0 = time.perf_counter()
+    reps = ex.map(run_replication, [(model, int(seed), r) for r in range(replications)])
+    if progress:
+        print(f"  simulated {replications} replications in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return SimResult.from_replications(scenario.grid, scenario, reps, int(seed))
+
+

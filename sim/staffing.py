@@ -1,0 +1,246 @@
+"""The Schedule value: shifts with concrete times, its CSV form, and the agents on duty it yields.
+
+A schedule is a table, one row per shift or per group of identical shifts (``count``), with the columns of
+``schedule.csv`` that users edit and upload::
+
+    skill_group,agent,count,start,end,breaks
+    phone,,3,2026-01-05T06:00+01:00,2026-01-05T14:00+01:00,10:00-10:30
+
+``start`` / ``end`` are local ISO times (an offset is written so that DST days are unambiguous; on reading, a
+time without offset is taken in the scenario's time zone); ``breaks`` are ``HH:MM-HH:MM`` local clock times
+separated by ``;``, each placed at its first occurrence after the shift start (so a shift crossing midnight
+works); ``agent`` is empty until the shifts are rostered.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import DataError
+
+from .scenario import IntervalGrid
+
+__all__ = ["SCHEDULE_COLUMNS", "Schedule", "write_atomic"]
+
+SCHEDULE_COLUMNS = ("skill_group", "agent", "count", "start", "end", "breaks")
+
+
+def write_atomic(path, write) -> Path:
+    """Write a file whole: ``write(tmp_path)`` writes a temporary file next to ``path``, then it is renamed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _fmt_time(ts: pd.Timestamp) -> str:
+    s = ts.isoformat(timespec="minutes")
+    return s
+
+
+def _parse_breaks(text, start: pd.Timestamp, end: pd.Timestamp, where: str) -> list[tuple]:
+    if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
+        return []
+    out = []
+    for part in str(text).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            a, b = part.split("-")
+            ha, ma = (int(x) for x in a.strip().split(":"))
+            hb, mb = (int(x) for x in b.strip().split(":"))
+            if not (0 <= ha < 24 and 0 <= hb < 24 and 0 <= ma < 60 and 0 <= mb < 60):
+                raise ValueError
+        except ValueError:
+            raise DataError(f"{where}: column 'breaks': expected HH:MM-HH:MM[;HH:MM-HH:MM]; got {text!r}") from None
+        local_start = start.tz_localize(None)
+        bs = local_start.normalize() + pd.Timedelta(hours=ha, minutes=ma)
+        if bs < local_start:
+            bs += pd.Timedelta(days=1)
+        dur = pd.Timedelta(hours=hb - ha, minutes=mb - ma)
+        if dur <= pd.Timedelta(0):
+            dur += pd.Timedelta(days=1)
+        bs = bs.tz_localize(start.tz, nonexistent="shift_forward", ambiguous=True)
+        be = bs + dur
+        if be > end:
+            raise DataError(f"{where}: column 'breaks': break {part} does not lie within the shift "
+                            f"{_fmt_time(start)} to {_fmt_time(end)}")
+        out.append((bs, be))
+    out.sort()
+    for (_, e1), (s2, _) in zip(out, out[1:]):
+        if s2 < e1:
+            raise DataError(f"{where}: column 'breaks': breaks overlap in {text!r}")
+    return out
+
+
+def _parse_time(value, tz, where: str, column: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ValueError
+    except (ValueError, TypeError):
+        raise DataError(f"{where}: column '{column}': expected a local ISO time like 2026-01-05T06:00; "
+                        f"got {value!r}") from None
+    if ts.tzinfo is None:
+        try:
+            ts = ts.tz_localize(tz, nonexistent="raise", ambiguous="raise")
+        except Exception:  # noqa: BLE001
+            raise DataError(f"{where}: column '{column}': {value!r} is ambiguous or does not exist in {tz} "
+                            f"(DST); write it with its UTC offset") from None
+    else:
+        ts = ts.tz_convert(tz)
+    return ts
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Shifts with concrete times. ``shifts`` has columns ``skill_group`` (str), ``agent`` (str, may be empty),
+    ``count`` (int >= 1), ``start`` / ``end`` (tz-aware Timestamps) and ``breaks`` (list of (start, end)
+    tz-aware Timestamp pairs)."""
+
+    shifts: pd.DataFrame
+
+    # -- construction ------------------------------------------------------------------------------------
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, tz, source: str = "schedule") -> Schedule:
+        """Parse a table with the ``schedule.csv`` columns (strings or timestamps); errors name source and row."""
+        missing = [c for c in ("skill_group", "start", "end") if c not in df.columns]
+        if missing:
+            raise DataError(f"{source}: missing column(s) {missing}; expected columns {list(SCHEDULE_COLUMNS)}")
+        rows = []
+        for i, r in enumerate(df.to_dict("records")):
+            where = f"{source}: row {i + 2}"  # +1 for the header line, +1 for 1-based rows
+            group = r.get("skill_group")
+            if not isinstance(group, str) or not group.strip():
+                raise DataError(f"{where}: column 'skill_group': expected a skill group name; got {group!r}")
+            agent = r.get("agent", "")
+            agent = "" if agent is None or (isinstance(agent, float) and np.isnan(agent)) else str(agent)
+            count = r.get("count", 1)
+            try:
+                count_f = float(count) if count is not None and str(count).strip() != "" else 1.0
+            except ValueError:
+                count_f = -1.0
+            if not (count_f >= 1 and count_f == int(count_f)):
+                raise DataError(f"{where}: column 'count': expected an integer >= 1; got {count!r}")
+            start = _parse_time(r.get("start"), tz, where, "start")
+            end = _parse_time(r.get("end"), tz, where, "end")
+            if end <= start:
+                raise DataError(f"{where}: column 'end': expected a time after start {_fmt_time(start)}; "
+                                f"got {_fmt_time(end)}")
+            if end - start > pd.Timedelta(hours=24):
+                raise DataError(f"{where}: column 'end': a shift lasts at most 24 h; got {end - start}")
+            b = r.get("breaks", "")
+            breaks = b if isinstance(b, list) else _parse_breaks(b, start, end, where)
+            rows.append((group.strip(), agent, int(count_f), start, end, breaks))
+        shifts = pd.DataFrame(rows, columns=list(SCHEDULE_COLUMNS))
+        shifts["count"] = shifts["count"].astype(int)
+        return cls(shifts)
+
+    @classmethod
+    def read_csv(cls, path, tz) -> Schedule:
+        """Read a ``schedule.csv``; errors name the file, row and column."""
+        path = Path(path)
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except FileNotFoundError:
+            raise DataError(f"{path}: file not found") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: not a readable CSV ({exc})") from None
+        return cls.from_frame(df, tz, source=str(path))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ``schedule.csv`` table, all columns as strings."""
+        df = self.shifts
+        out = pd.DataFrame(
+            {
+                "skill_group": df["skill_group"].astype(str),
+                "agent": df["agent"].astype(str),
+                "count": df["count"].astype(int),
+                "start": [_fmt_time(t) for t in df["start"]],
+                "end": [_fmt_time(t) for t in df["end"]],
+                "breaks": [
+                    ";".join(f"{bs:%H:%M}-{be:%H:%M}" for bs, be in br) for br in df["breaks"]
+                ],
+            }
+        )
+        return out
+
+    def to_csv(self, path) -> Path:
+        """Write ``schedule.csv`` whole (temporary file, then rename)."""
+        frame = self.to_frame()
+        return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+    # -- derived ------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self.shifts["count"].sum()) if len(self.shifts) else 0
+
+    def agent_shifts(self, grid: IntervalGrid, group_names: list[str]):
+        """One entry per agent-shift: (group index, start_s, end_s, [(break_start_s, break_end_s), ...]),
+        in seconds from the grid start; rows with ``count`` k give k entries. Unknown groups are an error."""
+        index = {g: i for i, g in enumerate(group_names)}
+        out = []
+        for i, r in enumerate(self.shifts.itertuples(index=False)):
+            if r.skill_group not in index:
+                raise DataError(f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
+                                f"{r.skill_group!r}; the scenario has {group_names}")
+            g = index[r.skill_group]
+            s = (r.start - grid.start).total_seconds()
+            e = (r.end - grid.start).total_seconds()
+            br = [((bs - grid.start).total_seconds(), (be - grid.start).total_seconds()) for bs, be in r.breaks]
+            out.extend([(g, s, e, br)] * int(r.count))
+        return out
+
+    def coverage(self, grid: IntervalGrid, group_names: list[str]) -> np.ndarray:
+        """Agents on duty after breaks, per skill group and interval: array [groups, intervals].
+
+        A shift or break that covers part of an interval counts by the fraction of the interval it covers.
+        """
+        cov = np.zeros((len(group_names), grid.n))
+        dt = grid.interval_s
+        edges = np.arange(grid.n + 1) * dt
+        index = {g: i for i, g in enumerate(group_names)}
+        for i, r in enumerate(self.shifts.itertuples(index=False)):
+            if r.skill_group not in index:
+                raise DataError(f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
+                                f"{r.skill_group!r}; the scenario has {group_names}")
+            g = index[r.skill_group]
+            s = (r.start - grid.start).total_seconds()
+            e = (r.end - grid.start).total_seconds()
+            cov[g] += r.count * _overlap(edges, s, e) / dt
+            for bs, be in r.breaks:
+                cov[g] -= r.count * _overlap(edges, (bs - grid.start).total_seconds(),
+                                             (be - grid.start).total_seconds()) / dt
+        return np.clip(cov, 0.0, None)
+
+    def paid_hours(self, paid_breaks: bool = False) -> pd.Series:
+        """Paid hours per skill group (shift length, less breaks unless ``paid_breaks``)."""
+        df = self.shifts
+        if not len(df):
+            return pd.Series(dtype=float)
+        length = (df["end"] - df["start"]).dt.total_seconds() / 3600.0
+        if not paid_breaks:
+            brk = [sum((be - bs).total_seconds() for bs, be in b) / 3600.0 for b in df["breaks"]]
+            length = length - np.asarray(brk)
+        return (length * df["count"]).groupby(df["skill_group"]).sum()
+
+
+def _overlap(edges: np.ndarray, s: float, e: float) -> np.ndarray:
+    """Length of [s, e) inside each interval [edges[i], edges[i+1])."""
+    lo = np.maximum(edges[:-1], s)
+    hi = np.minimum(edges[1:], e)
+    return np.clip(hi - lo, 0.0, None)
