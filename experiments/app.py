@@ -53,8 +53,14 @@ def run(cfg: DictConfig, out_dir: Path | None = None) -> dict:
             "reproducible": summary["reproducible"],
             "run_dir": str(out_dir),
         }
-        run_id = log_run(values["tracking"], config=OmegaConf.to_container(cfg, resolve=True), summary=summary,
-                         files=files, tags=tags, interval_metrics=metrics_table(values, out))
+        run_id = log_run(
+            values["tracking"],
+            config=OmegaConf.to_container(cfg, resolve=True),
+            summary=summary,
+            files=files,
+            tags=tags,
+            interval_metrics=metrics_table(values, out),
+        )
         summary["mlflow_run_id"] = run_id
     print(format_table(summary))
     print(f"run dir: {out_dir}")

@@ -56,8 +56,25 @@ def build_scenario(cfg) -> object:
     p = "scenario"
     if not isinstance(s, Mapping):
         raise ConfigError("expected a mapping", key=p)
-    _unknown(s, {"name", "start_date", "days", "tz", "interval_min", "open_hour", "close_hour", "shrinkage",
-                 "sl_definition", "history", "channels", "groups", "synthetic"}, p)
+    _unknown(
+        s,
+        {
+            "name",
+            "start_date",
+            "days",
+            "tz",
+            "interval_min",
+            "open_hour",
+            "close_hour",
+            "shrinkage",
+            "sl_definition",
+            "history",
+            "channels",
+            "groups",
+            "synthetic",
+        },
+        p,
+    )
     try:
         grid = IntervalGrid.from_days(
             _get(s, "start_date", p, types=str),
@@ -90,15 +107,25 @@ def build_scenario(cfg) -> object:
             raise ConfigError("expected a mapping with channels and cost_per_hour", key=key)
         _unknown(g, {"channels", "cost_per_hour"}, key)
         try:
-            groups.append(SkillGroup(name=str(name), channels=tuple(_get(g, "channels", key, types=(list, str))),
-                                     cost_per_hour=g.get("cost_per_hour", 1.0)))
+            groups.append(
+                SkillGroup(
+                    name=str(name),
+                    channels=tuple(_get(g, "channels", key, types=(list, str))),
+                    cost_per_hour=g.get("cost_per_hour", 1.0),
+                )
+            )
         except ConfigError as e:
             raise e.under(key) from None
     try:
         return Scenario(
-            grid, tuple(channels), tuple(groups), open_hour=_get(s, "open_hour", p, 0.0),
-            close_hour=_get(s, "close_hour", p, 24.0), shrinkage=_get(s, "shrinkage", p, 0.0),
-            sl_definition=_get(s, "sl_definition", p, "offered"), name=str(_get(s, "name", p, "scenario")),
+            grid,
+            tuple(channels),
+            tuple(groups),
+            open_hour=_get(s, "open_hour", p, 0.0),
+            close_hour=_get(s, "close_hour", p, 24.0),
+            shrinkage=_get(s, "shrinkage", p, 0.0),
+            sl_definition=_get(s, "sl_definition", p, "offered"),
+            name=str(_get(s, "name", p, "scenario")),
         )
     except ConfigError as e:
         raise e.under(p) from None
@@ -117,17 +144,25 @@ def build_synthetic(cfg, scenario) -> dict:
     names = {f.name for f in fields(SyntheticChannel)}
     out = {}
     for extra in set(overrides) - set(scenario.channel_names):
-        raise ConfigError(f"not a channel of the scenario ({scenario.channel_names})",
-                          key=f"scenario.synthetic.{extra}")
+        raise ConfigError(
+            f"not a channel of the scenario ({scenario.channel_names})", key=f"scenario.synthetic.{extra}"
+        )
     for ch in scenario.channels:
         spec = base[str(ch.kind)]
-        spec = replace(spec, open_hour=scenario.open_hour, close_hour=scenario.close_hour, aht_s=ch.aht_s,
-                       aht_cv=ch.aht_cv)
+        spec = replace(
+            spec,
+            open_hour=scenario.open_hour,
+            close_hour=scenario.close_hour,
+            aht_s=ch.aht_s,
+            aht_cv=ch.aht_cv,
+        )
         o = overrides.get(ch.name) or {}
         key = f"scenario.synthetic.{ch.name}"
         _unknown(o, names, key)
-        o = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
-             for k, v in o.items()}
+        o = {
+            k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+            for k, v in o.items()
+        }
         try:
             spec = replace(spec, **o)
         except (ConfigError, TypeError, ValueError) as e:
@@ -145,7 +180,11 @@ def build_rules(cfg):
     p = "schedule"
     allowed = {f.name for f in fields(ShiftRules)} | {"soft", "under_penalty"}
     _unknown(s, allowed, p)
-    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in s.items() if k not in ("soft", "under_penalty")}
+    kw = {
+        k: (tuple(v) if isinstance(v, list) else v)
+        for k, v in s.items()
+        if k not in ("soft", "under_penalty")
+    }
     try:
         rules = ShiftRules(**kw)
     except ConfigError as e:
@@ -184,8 +223,9 @@ def validate(cfg) -> dict:
     if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
         raise ConfigError(f"expected an integer >= 1; got {weeks!r}", key="scenario.history.weeks")
     if source == "intervals" and not hist.get("path"):
-        raise ConfigError("expected a file path when scenario.history.source=intervals",
-                          key="scenario.history.path")
+        raise ConfigError(
+            "expected a file path when scenario.history.source=intervals", key="scenario.history.path"
+        )
     synthetic = build_synthetic(cfg["scenario"], scenario) if source == "synthetic" else None
     fc = _plain(cfg["forecast"])
     model = fc.get("model")
@@ -193,7 +233,9 @@ def validate(cfg) -> dict:
         raise ConfigError(f"expected seasonal_average or seasonal_naive; got {model!r}", key="forecast.model")
     _unknown(fc, {"model", "weeks"}, "forecast")
     fweeks = fc.get("weeks", 4)
-    if model == "seasonal_average" and (isinstance(fweeks, bool) or not isinstance(fweeks, int) or fweeks < 1):
+    if model == "seasonal_average" and (
+        isinstance(fweeks, bool) or not isinstance(fweeks, int) or fweeks < 1
+    ):
         raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
     st = _plain(cfg["staffing"])
     if st.get("method") != "erlang_c":
@@ -213,8 +255,21 @@ def validate(cfg) -> dict:
     if tr.get("enabled") and not tr.get("uri"):
         raise ConfigError("expected a tracking URI (e.g. sqlite:///results/mlflow.db)", key="tracking.uri")
     return {
-        "seed": seed, "scenario": scenario, "history": {"source": source, "weeks": weeks, "path": hist.get("path"),
-                                                        "columns": hist.get("columns")},
-        "synthetic": synthetic, "forecast": {"model": model, "weeks": fweeks}, "rules": rules, "soft": soft,
-        "under_penalty": pen, "solver": solver, "replications": reps, "workers": workers, "tracking": tr,
+        "seed": seed,
+        "scenario": scenario,
+        "history": {
+            "source": source,
+            "weeks": weeks,
+            "path": hist.get("path"),
+            "columns": hist.get("columns"),
+        },
+        "synthetic": synthetic,
+        "forecast": {"model": model, "weeks": fweeks},
+        "rules": rules,
+        "soft": soft,
+        "under_penalty": pen,
+        "solver": solver,
+        "replications": reps,
+        "workers": workers,
+        "tracking": tr,
     }

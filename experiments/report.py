@@ -1,4 +1,6 @@
-"""Reports of a plan: ``summary.json``, ``metrics.csv``, plots and the summary table. Files are written whole."""
+"""Reports of a plan: ``summary.json``, ``metrics.csv``, plots and the summary table.
+
+Files are written whole (temporary file, then rename)."""
 
 from __future__ import annotations
 
@@ -44,7 +46,9 @@ def summarize(values: dict, out: dict) -> dict:
             "offered_per_replication": r["offered"],
             "service_level": r["service_level"],
             "service_level_ci95": [r["service_level_ci_low"], r["service_level_ci_high"]],
-            "target_met": bool(r["service_level"] >= ch.target) if math.isfinite(r["service_level"]) else False,
+            "target_met": bool(r["service_level"] >= ch.target)
+            if math.isfinite(r["service_level"])
+            else False,
             "asa_s": r["asa_s"],
             "abandon_rate": r["abandon_rate"],
             "occupancy": r["occupancy"],
@@ -65,8 +69,11 @@ def summarize(values: dict, out: dict) -> dict:
             "scenario": scenario.name,
             "seed": values["seed"],
             "sl_definition": str(scenario.sl_definition),
-            "horizon": {"start": scenario.grid.start.isoformat(), "days": scenario.grid.n_days,
-                        "interval_min": scenario.grid.interval_min},
+            "horizon": {
+                "start": scenario.grid.start.isoformat(),
+                "days": scenario.grid.n_days,
+                "interval_min": scenario.grid.interval_min,
+            },
             "replications": values["replications"],
             "channels": channels,
             "staffing": {
@@ -80,17 +87,19 @@ def summarize(values: dict, out: dict) -> dict:
             },
             "solve": solve,
             "reproducible": report.reproducible,
-            "timing": {k: round(v, 3) for k, v in out["timing"].items()} | {"solve_s": round(report.time_s, 3)},
+            "timing": {k: round(v, 3) for k, v in out["timing"].items()}
+            | {"solve_s": round(report.time_s, 3)},
         }
     )
 
 
 def metrics_table(values: dict, out: dict) -> pd.DataFrame:
-    """Per channel x interval: forecast, requirement, agents on duty in the channel's groups, simulated figures."""
+    """Per channel x interval: forecast, requirement, agents on duty in its groups, simulated figures."""
     scenario = values["scenario"]
     per = out["result"].per_interval()
     reqs = out["requirements"][["channel", "interval", "volume", "aht_s", "agents"]].rename(
-        columns={"volume": "forecast_volume", "aht_s": "forecast_aht_s", "agents": "required_agents"})
+        columns={"volume": "forecast_volume", "aht_s": "forecast_aht_s", "agents": "required_agents"}
+    )
     df = per.merge(reqs, on=["channel", "interval"], how="left")
     cov = out["schedule"].coverage(scenario.grid, scenario.group_names)
     gi = {g: i for i, g in enumerate(scenario.group_names)}
@@ -101,9 +110,22 @@ def metrics_table(values: dict, out: dict) -> pd.DataFrame:
         on_duty[m] = cov[groups].sum(axis=0)[df.loc[m, "interval"].to_numpy()]
     df["on_duty_serving_groups"] = on_duty
     df["interval_start"] = df["interval_start"].map(lambda t: t.isoformat())
-    cols = ["channel", "interval", "interval_start", "forecast_volume", "forecast_aht_s", "required_agents",
-            "on_duty_serving_groups", "offered", "service_level", "asa_s", "abandon_rate", "occupancy",
-            "queue_end", "busy_agents"]
+    cols = [
+        "channel",
+        "interval",
+        "interval_start",
+        "forecast_volume",
+        "forecast_aht_s",
+        "required_agents",
+        "on_duty_serving_groups",
+        "offered",
+        "service_level",
+        "asa_s",
+        "abandon_rate",
+        "occupancy",
+        "queue_end",
+        "busy_agents",
+    ]
     return df[cols]
 
 
@@ -121,8 +143,14 @@ def plot_coverage(values: dict, out: dict, path: Path) -> Path:
     x = grid.starts.tz_localize(None)
     fig, ax = plt.subplots(figsize=(12, 4.5))
     ax.stackplot(x, cov, labels=[f"on duty: {g}" for g in scenario.group_names], step="post", alpha=0.5)
-    ax.step(x, need / (1 - scenario.shrinkage), where="post", color="k", lw=1.2,
-            label=f"requirement / (1 - shrinkage {scenario.shrinkage:g})")
+    ax.step(
+        x,
+        need / (1 - scenario.shrinkage),
+        where="post",
+        color="k",
+        lw=1.2,
+        label=f"requirement / (1 - shrinkage {scenario.shrinkage:g})",
+    )
     ax.step(x, need, where="post", color="k", lw=0.8, ls="--", label="requirement on the floor")
     ax.set_ylabel("agents")
     ax.set_title(f"{scenario.name}: scheduled agents on duty (after breaks) vs requirement")
@@ -149,8 +177,11 @@ def plot_service_level(values: dict, out: dict, path: Path) -> Path:
         x = pd.DatetimeIndex(d["interval_start"]).tz_localize(None)
         ax.plot(x, d["service_level"], lw=0.9, label="simulated")
         ax.axhline(ch.target, color="r", ls="--", lw=1, label=f"target {ch.target:g}")
-        what = (f"answered within {ch.deadline_h:g} h" if ch.kind == "email"
-                else f"answered within {ch.threshold_s:g} s ({scenario.sl_definition})")
+        what = (
+            f"answered within {ch.deadline_h:g} h"
+            if ch.kind == "email"
+            else f"answered within {ch.threshold_s:g} s ({scenario.sl_definition})"
+        )
         ax.set_title(f"{ch.name} ({ch.kind}): {what}", fontsize=9)
         ax.set_ylim(-0.02, 1.02)
         ax.legend(loc="lower right", fontsize=7)
@@ -185,8 +216,10 @@ def write_outputs(values: dict, out: dict, out_dir: Path) -> tuple[dict, dict[st
 def format_table(summary: dict) -> str:
     """A short plain-text table of the summary."""
     lines = []
-    hdr = (f"{'channel':<10} {'kind':<6} {'target':>7} {'achieved':>9} {'95% CI':>15} {'met':>4} {'ASA s':>7} "
-           f"{'aband.':>7} {'occup.':>7}")
+    hdr = (
+        f"{'channel':<10} {'kind':<6} {'target':>7} {'achieved':>9} {'95% CI':>15} {'met':>4} {'ASA s':>7} "
+        f"{'aband.':>7} {'occup.':>7}"
+    )
     lines.append(hdr)
     lines.append("-" * len(hdr))
 
@@ -198,16 +231,20 @@ def format_table(summary: dict) -> str:
         ci = f"[{f(lo, '.3f')}, {f(hi, '.3f')}]"
         lines.append(
             f"{name:<10} {c['kind']:<6} {c['target']:>7.3f} {f(c['service_level'], '.3f'):>9} {ci:>15} "
-            f"{'yes' if c['target_met'] else 'NO':>4} {f(c['asa_s'], '.1f'):>7} {f(c['abandon_rate'], '.3f'):>7} "
+            f"{'yes' if c['target_met'] else 'NO':>4} {f(c['asa_s'], '.1f'):>7} "
+            f"{f(c['abandon_rate'], '.3f'):>7} "
             f"{f(c['occupancy'], '.3f'):>7}"
         )
     lines.append("")
     defs = {c["sl_definition"] for c in summary["channels"].values()}
-    lines.append("service level: " + "; ".join(sorted(defs)) + f" (over {summary['replications']} replications)")
+    lines.append(
+        "service level: " + "; ".join(sorted(defs)) + f" (over {summary['replications']} replications)"
+    )
     st = summary["staffing"]
     sv = summary["solve"]
     lines.append(
-        f"staffing: {st['shifts']} shifts, {st['agent_hours_total']:,.1f} paid agent-hours, cost {st['cost_total']:,.2f}"
+        f"staffing: {st['shifts']} shifts, {st['agent_hours_total']:,.1f} paid agent-hours, "
+        f"cost {st['cost_total']:,.2f}"
     )
     lines.append(
         f"MIP: {sv['version']}, status {sv['status']}, objective {sv['objective']:,.2f}, bound "

@@ -29,10 +29,16 @@ def git_commit(path: Path | None = None) -> str:
     """The current git commit of the project (with '-dirty' if the tree has changes), or 'unknown'."""
     cwd = Path(path or Path(__file__).resolve().parent.parent)
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -63,8 +69,15 @@ def _metrics(summary: dict) -> dict[str, float]:
     return m
 
 
-def log_run(tracking: dict, *, config: dict, summary: dict, files: dict, tags: dict,
-            interval_metrics: pd.DataFrame | None = None) -> str:
+def log_run(
+    tracking: dict,
+    *,
+    config: dict,
+    summary: dict,
+    files: dict,
+    tags: dict,
+    interval_metrics: pd.DataFrame | None = None,
+) -> str:
     """Log one run to MLflow; returns the run id. Params, metrics and tags go in batches."""
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
@@ -72,7 +85,7 @@ def log_run(tracking: dict, *, config: dict, summary: dict, files: dict, tags: d
 
     uri = tracking["uri"]
     if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///"):])
+        db = Path(uri[len("sqlite:///") :])
         db.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri)

@@ -1,4 +1,4 @@
-"""optim: queueing formulas, staffing requirements, shift-scheduling MIPs (and later simulation-optimisation)."""
+"""optim: queueing formulas, staffing requirements, shift-scheduling MIPs."""
 
 from .queueing import QueueMetrics, agents_for, erlang_b, erlang_c
 from .requirements import REQUIREMENT_COLUMNS, requirements

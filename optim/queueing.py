@@ -7,7 +7,8 @@ Units: arrival rates per second, times in seconds, loads in Erlangs (arrival rat
   servers and any load, fractional loads included.
 - Erlang C from Erlang B: C(n, a) = n B / (n - a (1 - B)) for n > a (Cooper, eq. 5.2.6); the service level of
   FCFS M/M/n is P(W <= T) = 1 - C exp(-(n - a) T / AHT), the mean wait ASA = C AHT / (n - a).
-  An overloaded system (n <= a) gives ``stable=False``, service level 0 and infinite ASA: no exception, no NaN.
+  An overloaded system (n <= a) gives ``stable=False``, service level 0 and infinite ASA: no exception,
+  no NaN.
 """
 
 from __future__ import annotations
@@ -61,8 +62,10 @@ def erlang_b(load, servers) -> np.ndarray | float:
 def erlang_c(arrival_rate, aht, agents, threshold=20.0) -> QueueMetrics:
     """FCFS M/M/n: P(wait), service level within ``threshold`` seconds, ASA, occupancy (broadcast)."""
     lam, s, n, t = np.broadcast_arrays(
-        np.asarray(arrival_rate, dtype=float), np.asarray(aht, dtype=float), np.asarray(agents), np.asarray(
-            threshold, dtype=float)
+        np.asarray(arrival_rate, dtype=float),
+        np.asarray(aht, dtype=float),
+        np.asarray(agents),
+        np.asarray(threshold, dtype=float),
     )
     if np.any(lam < 0) or np.any(s <= 0) or np.any(n < 0) or np.any(t < 0):
         raise ValueError("erlang_c: arrival_rate >= 0, aht > 0, agents >= 0 and threshold >= 0 expected")
@@ -103,7 +106,9 @@ def agents_for(
     """
     SLDefinition(sl_definition)
     lam, s, t = np.broadcast_arrays(
-        np.asarray(arrival_rate, dtype=float), np.asarray(aht, dtype=float), np.asarray(threshold, dtype=float)
+        np.asarray(arrival_rate, dtype=float),
+        np.asarray(aht, dtype=float),
+        np.asarray(threshold, dtype=float),
     )
     if service_level is not None and not 0 < service_level < 1:
         raise ValueError("agents_for: service_level must lie in (0, 1)")

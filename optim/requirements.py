@@ -26,7 +26,9 @@ __all__ = ["requirements", "REQUIREMENT_COLUMNS"]
 REQUIREMENT_COLUMNS = ("channel", "interval", "interval_start", "volume", "aht_s", "load_erl", "agents")
 
 
-def _email_spread(work_s: np.ndarray, open_mask: np.ndarray, interval_s: float, deadline_s: float) -> np.ndarray:
+def _email_spread(
+    work_s: np.ndarray, open_mask: np.ndarray, interval_s: float, deadline_s: float
+) -> np.ndarray:
     """Spread each interval's work evenly over the open intervals of [t, t + deadline); seconds per interval.
 
     The window may run past the horizon: the share that falls after it belongs to the next period and is not
@@ -36,7 +38,7 @@ def _email_spread(work_s: np.ndarray, open_mask: np.ndarray, interval_s: float, 
     w = max(1, int(np.floor(deadline_s / interval_s + 1e-9)))
     # count open intervals in each window, extending the daily opening pattern past the horizon
     period = int(round(86400 / interval_s))
-    ext = np.concatenate([open_mask, np.resize(open_mask[-period:] if T >= period else open_mask, w)])
+    ext = np.concatenate([open_mask, np.resize(open_mask[-period:] if period <= T else open_mask, w)])
     cum = np.concatenate([[0], np.cumsum(ext)])
     out = np.zeros(T + w)
     for t in np.flatnonzero(work_s > 0):
@@ -75,8 +77,13 @@ def requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             agents = _email_spread(vol * aht, open_mask, dt, ch.deadline_s)
         else:
             m = ch.concurrency
-            servers = agents_for(vol / dt, aht, threshold=ch.threshold_s, service_level=ch.target,
-                                 sl_definition=scenario.sl_definition)
+            servers = agents_for(
+                vol / dt,
+                aht,
+                threshold=ch.threshold_s,
+                service_level=ch.target,
+                sl_definition=scenario.sl_definition,
+            )
             agents = np.ceil(np.asarray(servers) / m).astype(float)
             load = load / m
         frames.append(

@@ -43,7 +43,9 @@ def stable_key(name: str) -> int:
 
 def stream(seed: int, rep: int, purpose: int, key: int = 0) -> np.random.Generator:
     """The random stream for one purpose of one replication (keyed, never by staffing)."""
-    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(rep), purpose, key)))
+    return np.random.default_rng(
+        np.random.SeedSequence(entropy=int(seed), spawn_key=(int(rep), purpose, key))
+    )
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class SimModel:
     """Everything one replication needs, as plain arrays (picklable for worker processes).
 
     Per channel c: ``kind[c]``, ``volume[c, t]`` expected arrivals, ``aht[c, t]`` mean handle time (s),
-    ``aht_cv[c]``, ``patience[c]`` mean (s, inf = none), ``concurrency[c]``, ``within_s[c]`` (threshold or
+    ``aht_cv[c]``, ``aht_exponential[c]`` (exponential instead of lognormal), ``patience[c]`` mean (s,
+    inf = none), ``concurrency[c]``, ``within_s[c]`` (threshold or
     email deadline), ``shape_day[c]``, ``shape_interval[c]``, ``key[c]`` (stream key). Per skill group g:
     ``priorities[g]`` (channel indices, highest first). Shifts: tuples (group, start_s, end_s, breaks).
     """
@@ -63,6 +66,7 @@ class SimModel:
     volume: np.ndarray
     aht: np.ndarray
     aht_cv: np.ndarray
+    aht_exponential: np.ndarray
     patience: np.ndarray
     concurrency: np.ndarray
     within_s: np.ndarray
@@ -85,10 +89,16 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     lam = np.array(model.volume[c], dtype=float)
     rng_m = stream(seed, rep, MULTIPLIERS, key)
     n_days = int(model.day_index.max()) + 1
-    g_day = rng_m.standard_gamma(model.shape_day[c], size=n_days) / model.shape_day[c] \
-        if math.isfinite(model.shape_day[c]) else np.ones(n_days)
-    h_int = rng_m.standard_gamma(model.shape_interval[c], size=T) / model.shape_interval[c] \
-        if math.isfinite(model.shape_interval[c]) else np.ones(T)
+    g_day = (
+        rng_m.standard_gamma(model.shape_day[c], size=n_days) / model.shape_day[c]
+        if math.isfinite(model.shape_day[c])
+        else np.ones(n_days)
+    )
+    h_int = (
+        rng_m.standard_gamma(model.shape_interval[c], size=T) / model.shape_interval[c]
+        if math.isfinite(model.shape_interval[c])
+        else np.ones(T)
+    )
     lam = lam * g_day[model.day_index] * h_int
     rng_a = stream(seed, rep, ARRIVALS, key)
     counts = rng_a.poisson(lam)
@@ -102,7 +112,9 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     z = rng_h.standard_normal(idx.size)
     cv = float(model.aht_cv[c])
     mean = model.aht[c][idx]
-    if cv > 0:
+    if model.aht_exponential[c]:
+        handle = mean * rng_h.standard_exponential(idx.size)
+    elif cv > 0:
         s2 = math.log1p(cv * cv)
         handle = mean * np.exp(math.sqrt(s2) * z - 0.5 * s2)
     else:
@@ -171,7 +183,9 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     # ---- agents ------------------------------------------------------------------------------------------
     rng_abs = stream(seed, rep, ABSENCE)
     shifts = list(model.shifts)
-    absent = rng_abs.random(len(shifts)) < model.shrinkage if model.shrinkage > 0 else np.zeros(len(shifts), bool)
+    absent = (
+        rng_abs.random(len(shifts)) < model.shrinkage if model.shrinkage > 0 else np.zeros(len(shifts), bool)
+    )
     A = len(shifts)
     a_group = [s[0] for s in shifts]
     n_chats = [0] * A  # open chats
@@ -334,7 +348,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             yield env.timeout(e - env.now)
         yield from go_off(a)
 
-    for a, (g, s, e, br) in enumerate(shifts):
+    for a, (_g, s, e, br) in enumerate(shifts):
         if not absent[a]:
             env.process(agent(a, float(s), float(e), br))
     env.process(arrivals())

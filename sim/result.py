@@ -74,7 +74,11 @@ class SimResult:
         names = scenario.channel_names
         frames, gframes = [], []
         for r, out in enumerate(reps):
-            d = {"rep": np.full(C * T, r), "channel": np.repeat(names, T), "interval": np.tile(np.arange(T), C)}
+            d = {
+                "rep": np.full(C * T, r),
+                "channel": np.repeat(names, T),
+                "interval": np.tile(np.arange(T), C),
+            }
             for col in (*COUNT_COLUMNS, "queue_end", "oldest_age_s"):
                 d[col] = out[col].reshape(-1)
             d["busy_s"] = out["busy_channel_s"].reshape(-1)
@@ -101,23 +105,31 @@ class SimResult:
             }
         )
         # which groups serve each channel (for the occupancy of a channel's agents)
-        chans["groups"] = [
-            [g.name for g in scenario.groups if n in g.channels] for n in names
-        ]
-        return cls(grid, chans, scenario.sl_definition, pd.concat(frames, ignore_index=True),
-                   pd.concat(gframes, ignore_index=True), len(reps), seed)
+        chans["groups"] = [[g.name for g in scenario.groups if n in g.channels] for n in names]
+        return cls(
+            grid,
+            chans,
+            scenario.sl_definition,
+            pd.concat(frames, ignore_index=True),
+            pd.concat(gframes, ignore_index=True),
+            len(reps),
+            seed,
+        )
 
     # -- figures -------------------------------------------------------------------------------------------
     def _sl(self, df: pd.DataFrame, kind: str) -> np.ndarray:
         if kind == ChannelKind.EMAIL:
             return SLDefinition.OFFERED.ratio(df["answered_within_due"], df["due"], df["answered"], 0)
-        return self.sl_definition.ratio(df["answered_within"], df["offered"], df["answered"],
-                                        df["abandoned_within"])
+        return self.sl_definition.ratio(
+            df["answered_within"], df["offered"], df["answered"], df["abandoned_within"]
+        )
 
     def per_interval(self) -> pd.DataFrame:
         """Per channel x interval, pooled over replications (ratios of sums): offered (mean per replication),
         service level, ASA, abandonment, occupancy of the channel's groups, queue at interval end."""
-        sums = self.intervals.groupby(["channel", "interval"], sort=False).sum(numeric_only=True).reset_index()
+        sums = (
+            self.intervals.groupby(["channel", "interval"], sort=False).sum(numeric_only=True).reset_index()
+        )
         R = self.replications
         out = []
         gsum = self.groups.groupby(["skill_group", "interval"]).sum(numeric_only=True)
@@ -128,8 +140,11 @@ class SimResult:
             off = df["offered"].to_numpy(float)
             g = gsum.loc[row.groups].groupby(level="interval").sum().reindex(df["interval"]).fillna(0)
             with np.errstate(invalid="ignore", divide="ignore"):
-                occ = np.where(g["available_s"] > 0, g["busy_s"] / g["available_s"].where(g["available_s"] > 0, 1),
-                               np.nan)
+                occ = np.where(
+                    g["available_s"] > 0,
+                    g["busy_s"] / g["available_s"].where(g["available_s"] > 0, 1),
+                    np.nan,
+                )
                 out.append(
                     pd.DataFrame(
                         {
@@ -139,7 +154,9 @@ class SimResult:
                             "offered": off / R,
                             "service_level": sl,
                             "asa_s": np.where(ans > 0, df["wait_sum_s"] / np.where(ans > 0, ans, 1), np.nan),
-                            "abandon_rate": np.where(off > 0, df["abandoned"] / np.where(off > 0, off, 1), np.nan),
+                            "abandon_rate": np.where(
+                                off > 0, df["abandoned"] / np.where(off > 0, off, 1), np.nan
+                            ),
                             "occupancy": occ,
                             "queue_end": df["queue_end"].to_numpy(float) / R,
                             "busy_agents": df["busy_s"].to_numpy(float) / R / self.grid.interval_s,
@@ -164,10 +181,24 @@ class SimResult:
                 ab = np.where(off > 0, df["abandoned"] / np.where(off > 0, off, 1), np.nan)
                 g = gsum.loc[row.groups].groupby(level="rep").sum()
                 occ = (g["busy_s"] / g["available_s"].where(g["available_s"] > 0)).to_numpy(float)
-            rec = {"channel": row.name, "kind": row.kind, "sl_definition": (
-                "answered within deadline / due" if row.kind == ChannelKind.EMAIL else str(self.sl_definition)),
-                "target": row.target, "within_s": row.within_s, "offered": float(off.mean())}
-            for name, vals in (("service_level", sl), ("asa_s", asa), ("abandon_rate", ab), ("occupancy", occ)):
+            rec = {
+                "channel": row.name,
+                "kind": row.kind,
+                "sl_definition": (
+                    "answered within deadline / due"
+                    if row.kind == ChannelKind.EMAIL
+                    else str(self.sl_definition)
+                ),
+                "target": row.target,
+                "within_s": row.within_s,
+                "offered": float(off.mean()),
+            }
+            for name, vals in (
+                ("service_level", sl),
+                ("asa_s", asa),
+                ("abandon_rate", ab),
+                ("occupancy", occ),
+            ):
                 m, lo, hi = mean_ci(vals, level)
                 rec[name] = m
                 rec[f"{name}_ci_low"] = lo

@@ -21,6 +21,7 @@ __all__ = [
     "ChannelKind",
     "SLDefinition",
     "TargetScope",
+    "HandleDist",
     "IntervalGrid",
     "Channel",
     "SkillGroup",
@@ -71,6 +72,13 @@ class SLDefinition(StrEnum):
             return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+class HandleDist(StrEnum):
+    """Handle-time distribution: ``lognormal`` (mean ``aht_s``, CV ``aht_cv``) or ``exponential`` (CV 1)."""
+
+    LOGNORMAL = "lognormal"
+    EXPONENTIAL = "exponential"
+
+
 class TargetScope(StrEnum):
     """Where a service target must hold: in every interval, every day, or over the whole horizon."""
 
@@ -96,9 +104,8 @@ def _number(value, key, *, lo=None, hi=None, lo_open=False, hi_open=False, allow
         raise ConfigError(f"expected a finite number; got {value!r}", key=key)
     if integer and not math.isinf(v) and v != int(v):
         raise ConfigError(f"expected an integer; got {value!r}", key=key)
-    bad = (
-        (lo is not None and (v <= lo if lo_open else v < lo))
-        or (hi is not None and (v >= hi if hi_open else v > hi))
+    bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
+        hi is not None and (v >= hi if hi_open else v > hi)
     )
     if bad:
         left = "(" if lo_open else "["
@@ -127,7 +134,8 @@ class IntervalGrid:
         object.__setattr__(self, "start", start)
         if self.interval_min not in VALID_INTERVALS_MIN:
             raise ConfigError(
-                f"expected one of {', '.join(map(str, VALID_INTERVALS_MIN))} minutes; got {self.interval_min!r}",
+                f"expected one of {', '.join(map(str, VALID_INTERVALS_MIN))} minutes; "
+                f"got {self.interval_min!r}",
                 key="interval_min",
             )
         _number(self.n, "n", lo=1, integer=True)
@@ -140,8 +148,10 @@ class IntervalGrid:
             first = pd.Timestamp(start_date).normalize()
             first = first.tz_localize(tz) if first.tzinfo is None else first.tz_convert(tz).normalize()
         except Exception as exc:  # noqa: BLE001 - any parse/tz failure is a config error
-            raise ConfigError(f"expected a date and a valid time zone; got {start_date!r} in {tz!r} ({exc})",
-                              key="start_date") from None
+            raise ConfigError(
+                f"expected a date and a valid time zone; got {start_date!r} in {tz!r} ({exc})",
+                key="start_date",
+            ) from None
         last = (first.tz_localize(None) + pd.Timedelta(days=int(days))).tz_localize(tz)
         if interval_min not in VALID_INTERVALS_MIN:
             raise ConfigError(
@@ -208,7 +218,7 @@ class Channel:
     - email: ``target`` of emails answered (handled to completion) within ``deadline_h`` calendar hours.
 
     Handle times are lognormal with mean ``aht_s`` (the Forecast's per-interval ``aht_s`` overrides it) and
-    coefficient of variation ``aht_cv``.
+    coefficient of variation ``aht_cv``, or exponential with that mean (``aht_dist="exponential"``).
     """
 
     name: str
@@ -221,13 +231,16 @@ class Channel:
     concurrency: int = 1
     deadline_h: float = 24.0
     scope: TargetScope = TargetScope.INTERVAL
+    aht_dist: HandleDist = HandleDist.LOGNORMAL
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").isalnum():
-            raise ConfigError(f"expected a non-empty name of letters, digits and '_'; got {self.name!r}",
-                              key="name")
+            raise ConfigError(
+                f"expected a non-empty name of letters, digits and '_'; got {self.name!r}", key="name"
+            )
         object.__setattr__(self, "kind", _enum(ChannelKind, self.kind, "kind"))
         object.__setattr__(self, "scope", _enum(TargetScope, self.scope, "scope"))
+        object.__setattr__(self, "aht_dist", _enum(HandleDist, self.aht_dist, "aht_dist"))
         object.__setattr__(self, "aht_s", _number(self.aht_s, "aht_s", lo=0, lo_open=True))
         object.__setattr__(self, "aht_cv", _number(self.aht_cv, "aht_cv", lo=0))
         object.__setattr__(self, "target", _number(self.target, "target", lo=0, hi=1, lo_open=True))
@@ -238,11 +251,15 @@ class Channel:
         object.__setattr__(self, "concurrency", _number(self.concurrency, "concurrency", lo=1, integer=True))
         object.__setattr__(self, "deadline_h", _number(self.deadline_h, "deadline_h", lo=0, lo_open=True))
         if self.kind is not ChannelKind.CHAT and self.concurrency != 1:
-            raise ConfigError(f"concurrency applies to chat channels only; {self.kind} needs 1", key="concurrency")
+            raise ConfigError(
+                f"concurrency applies to chat channels only; {self.kind} needs 1", key="concurrency"
+            )
         if self.kind is not ChannelKind.EMAIL and self.target >= 1:
-            raise ConfigError("expected a fraction below 1 for a voice or chat target (no finite staffing "
-                              f"answers every contact within {self.threshold_s:g} s); got {self.target!r}",
-                              key="target")
+            raise ConfigError(
+                "expected a fraction below 1 for a voice or chat target (no finite staffing "
+                f"answers every contact within {self.threshold_s:g} s); got {self.target!r}",
+                key="target",
+            )
         if self.kind is ChannelKind.EMAIL and not math.isinf(self.patience_s):
             raise ConfigError("email does not abandon; leave patience_s unset (inf)", key="patience_s")
 
@@ -266,8 +283,9 @@ class SkillGroup:
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").isalnum():
-            raise ConfigError(f"expected a non-empty name of letters, digits and '_'; got {self.name!r}",
-                              key="name")
+            raise ConfigError(
+                f"expected a non-empty name of letters, digits and '_'; got {self.name!r}", key="name"
+            )
         chans = tuple(self.channels) if not isinstance(self.channels, str) else (self.channels,)
         if not chans:
             raise ConfigError("expected at least one channel", key="channels")
@@ -305,8 +323,10 @@ class Scenario:
         _number(self.open_hour, "open_hour", lo=0, hi=24)
         _number(self.close_hour, "close_hour", lo=0, hi=24)
         if self.close_hour <= self.open_hour:
-            raise ConfigError(f"expected close_hour > open_hour ({self.open_hour:g}); got {self.close_hour:g}",
-                              key="close_hour")
+            raise ConfigError(
+                f"expected close_hour > open_hour ({self.open_hour:g}); got {self.close_hour:g}",
+                key="close_hour",
+            )
         _number(self.shrinkage, "shrinkage", lo=0, hi=1, hi_open=True)
         if not self.channels:
             raise ConfigError("expected at least one channel", key="channels")
@@ -324,8 +344,9 @@ class Scenario:
         for g in self.groups:
             unknown = [c for c in g.channels if c not in known]
             if unknown:
-                raise ConfigError(f"unknown channel(s) {unknown}; the scenario has {names}",
-                                  key=f"groups.{g.name}.channels")
+                raise ConfigError(
+                    f"unknown channel(s) {unknown}; the scenario has {names}", key=f"groups.{g.name}.channels"
+                )
         served = {c for g in self.groups for c in g.channels}
         for c in self.channels:
             if c.name not in served:
@@ -350,8 +371,9 @@ class Scenario:
         for g in self.groups:
             if g.name == name:
                 return g
-        raise ConfigError(f"unknown skill group {name!r}; the scenario has {self.group_names}",
-                          key="skill_group")
+        raise ConfigError(
+            f"unknown skill group {name!r}; the scenario has {self.group_names}", key="skill_group"
+        )
 
     @property
     def open_mask(self) -> np.ndarray:
@@ -360,6 +382,14 @@ class Scenario:
         return (h >= self.open_hour - 1e-9) & (h < self.close_hour - 1e-9)
 
     def with_grid(self, grid: IntervalGrid) -> Scenario:
-        return Scenario(grid, self.channels, self.groups, self.open_hour, self.close_hour, self.shrinkage,
-                        self.sl_definition, self.name, dict(self.meta))
-
+        return Scenario(
+            grid,
+            self.channels,
+            self.groups,
+            self.open_hour,
+            self.close_hour,
+            self.shrinkage,
+            self.sl_definition,
+            self.name,
+            dict(self.meta),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import sys
 import time
 
@@ -39,8 +38,10 @@ def staffing_shifts(scenario: Scenario, staffing) -> tuple:
         staffing = staffing.loc[scenario.group_names].to_numpy(float)
     n = np.asarray(staffing, dtype=float)
     if n.shape != (len(scenario.groups), grid.n):
-        raise DataError(f"staffing table: expected shape (skill groups, intervals) = "
-                        f"({len(scenario.groups)}, {grid.n}); got {n.shape}")
+        raise DataError(
+            f"staffing table: expected shape (skill groups, intervals) = "
+            f"({len(scenario.groups)}, {grid.n}); got {n.shape}"
+        )
     if np.any(n < 0) or np.any(n != np.round(n)):
         raise DataError("staffing table: expected non-negative whole numbers of agents")
     dt = grid.interval_s
@@ -60,7 +61,9 @@ def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) 
     out = np.empty((len(scenario.channels), grid.n))
     for c, ch in enumerate(scenario.channels):
         f = forecast[forecast["channel"] == ch.name]
-        s = pd.Series(f[column].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]).tz_convert(grid.tz))
+        s = pd.Series(
+            f[column].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]).tz_convert(grid.tz)
+        )
         out[c] = s.reindex(starts).fillna(fill[ch.name]).to_numpy(float)
     return out
 
@@ -81,8 +84,10 @@ def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimMode
         for col, dest in (("shape_day", shape_day), ("shape_interval", shape_int)):
             vals = np.unique(f[col].to_numpy(float))
             if vals.size != 1 or not vals[0] > 0:
-                raise DataError(f"forecast: column '{col}': expected one positive value (or inf) per channel; "
-                                f"channel {ch.name!r} has {vals[:5].tolist()}")
+                raise DataError(
+                    f"forecast: column '{col}': expected one positive value (or inf) per channel; "
+                    f"channel {ch.name!r} has {vals[:5].tolist()}"
+                )
             dest.append(float(vals[0]))
     volume = _pivot(forecast, scenario, "volume", {c.name: 0.0 for c in scenario.channels})
     aht = _pivot(forecast, scenario, "aht_s", {c.name: c.aht_s for c in scenario.channels})
@@ -100,6 +105,7 @@ def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimMode
         volume=volume,
         aht=aht,
         aht_cv=np.array([c.aht_cv for c in scenario.channels]),
+        aht_exponential=np.array([c.aht_dist == "exponential" for c in scenario.channels]),
         patience=np.array([c.patience_s for c in scenario.channels]),
         concurrency=np.array([c.concurrency for c in scenario.channels]),
         within_s=np.array([c.answer_within_s for c in scenario.channels]),
@@ -141,5 +147,3 @@ def simulate(
     if progress:
         print(f"  simulated {replications} replications in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return SimResult.from_replications(scenario.grid, scenario, reps, int(seed))
-
-

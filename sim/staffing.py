@@ -32,7 +32,7 @@ SCHEDULE_COLUMNS = ("skill_group", "agent", "count", "start", "end", "breaks")
 
 
 def write_atomic(path, write) -> Path:
-    """Write a file whole: ``write(tmp_path)`` writes a temporary file next to ``path``, then it is renamed."""
+    """Write a file whole: ``write(tmp)`` writes a temporary file next to ``path``, then it is renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -67,7 +67,9 @@ def _parse_breaks(text, start: pd.Timestamp, end: pd.Timestamp, where: str) -> l
             if not (0 <= ha < 24 and 0 <= hb < 24 and 0 <= ma < 60 and 0 <= mb < 60):
                 raise ValueError
         except ValueError:
-            raise DataError(f"{where}: column 'breaks': expected HH:MM-HH:MM[;HH:MM-HH:MM]; got {text!r}") from None
+            raise DataError(
+                f"{where}: column 'breaks': expected HH:MM-HH:MM[;HH:MM-HH:MM]; got {text!r}"
+            ) from None
         local_start = start.tz_localize(None)
         bs = local_start.normalize() + pd.Timedelta(hours=ha, minutes=ma)
         if bs < local_start:
@@ -78,8 +80,10 @@ def _parse_breaks(text, start: pd.Timestamp, end: pd.Timestamp, where: str) -> l
         bs = bs.tz_localize(start.tz, nonexistent="shift_forward", ambiguous=True)
         be = bs + dur
         if be > end:
-            raise DataError(f"{where}: column 'breaks': break {part} does not lie within the shift "
-                            f"{_fmt_time(start)} to {_fmt_time(end)}")
+            raise DataError(
+                f"{where}: column 'breaks': break {part} does not lie within the shift "
+                f"{_fmt_time(start)} to {_fmt_time(end)}"
+            )
         out.append((bs, be))
     out.sort()
     for (_, e1), (s2, _) in zip(out, out[1:]):
@@ -94,14 +98,17 @@ def _parse_time(value, tz, where: str, column: str) -> pd.Timestamp:
         if pd.isna(ts):
             raise ValueError
     except (ValueError, TypeError):
-        raise DataError(f"{where}: column '{column}': expected a local ISO time like 2026-01-05T06:00; "
-                        f"got {value!r}") from None
+        raise DataError(
+            f"{where}: column '{column}': expected a local ISO time like 2026-01-05T06:00; got {value!r}"
+        ) from None
     if ts.tzinfo is None:
         try:
             ts = ts.tz_localize(tz, nonexistent="raise", ambiguous="raise")
         except Exception:  # noqa: BLE001
-            raise DataError(f"{where}: column '{column}': {value!r} is ambiguous or does not exist in {tz} "
-                            f"(DST); write it with its UTC offset") from None
+            raise DataError(
+                f"{where}: column '{column}': {value!r} is ambiguous or does not exist in {tz} "
+                f"(DST); write it with its UTC offset"
+            ) from None
     else:
         ts = ts.tz_convert(tz)
     return ts
@@ -109,7 +116,9 @@ def _parse_time(value, tz, where: str, column: str) -> pd.Timestamp:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Shifts with concrete times. ``shifts`` has columns ``skill_group`` (str), ``agent`` (str, may be empty),
+    """Shifts with concrete times.
+
+    ``shifts`` has columns ``skill_group`` (str), ``agent`` (str, may be empty),
     ``count`` (int >= 1), ``start`` / ``end`` (tz-aware Timestamps) and ``breaks`` (list of (start, end)
     tz-aware Timestamp pairs)."""
 
@@ -118,10 +127,12 @@ class Schedule:
     # -- construction ------------------------------------------------------------------------------------
     @classmethod
     def from_frame(cls, df: pd.DataFrame, tz, source: str = "schedule") -> Schedule:
-        """Parse a table with the ``schedule.csv`` columns (strings or timestamps); errors name source and row."""
+        """Parse a table with the ``schedule.csv`` columns; errors name the source, row and column."""
         missing = [c for c in ("skill_group", "start", "end") if c not in df.columns]
         if missing:
-            raise DataError(f"{source}: missing column(s) {missing}; expected columns {list(SCHEDULE_COLUMNS)}")
+            raise DataError(
+                f"{source}: missing column(s) {missing}; expected columns {list(SCHEDULE_COLUMNS)}"
+            )
         rows = []
         for i, r in enumerate(df.to_dict("records")):
             where = f"{source}: row {i + 2}"  # +1 for the header line, +1 for 1-based rows
@@ -140,8 +151,10 @@ class Schedule:
             start = _parse_time(r.get("start"), tz, where, "start")
             end = _parse_time(r.get("end"), tz, where, "end")
             if end <= start:
-                raise DataError(f"{where}: column 'end': expected a time after start {_fmt_time(start)}; "
-                                f"got {_fmt_time(end)}")
+                raise DataError(
+                    f"{where}: column 'end': expected a time after start {_fmt_time(start)}; "
+                    f"got {_fmt_time(end)}"
+                )
             if end - start > pd.Timedelta(hours=24):
                 raise DataError(f"{where}: column 'end': a shift lasts at most 24 h; got {end - start}")
             b = r.get("breaks", "")
@@ -173,9 +186,7 @@ class Schedule:
                 "count": df["count"].astype(int),
                 "start": [_fmt_time(t) for t in df["start"]],
                 "end": [_fmt_time(t) for t in df["end"]],
-                "breaks": [
-                    ";".join(f"{bs:%H:%M}-{be:%H:%M}" for bs, be in br) for br in df["breaks"]
-                ],
+                "breaks": [";".join(f"{bs:%H:%M}-{be:%H:%M}" for bs, be in br) for br in df["breaks"]],
             }
         )
         return out
@@ -196,12 +207,16 @@ class Schedule:
         out = []
         for i, r in enumerate(self.shifts.itertuples(index=False)):
             if r.skill_group not in index:
-                raise DataError(f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
-                                f"{r.skill_group!r}; the scenario has {group_names}")
+                raise DataError(
+                    f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
+                    f"{r.skill_group!r}; the scenario has {group_names}"
+                )
             g = index[r.skill_group]
             s = (r.start - grid.start).total_seconds()
             e = (r.end - grid.start).total_seconds()
-            br = [((bs - grid.start).total_seconds(), (be - grid.start).total_seconds()) for bs, be in r.breaks]
+            br = [
+                ((bs - grid.start).total_seconds(), (be - grid.start).total_seconds()) for bs, be in r.breaks
+            ]
             out.extend([(g, s, e, br)] * int(r.count))
         return out
 
@@ -216,15 +231,20 @@ class Schedule:
         index = {g: i for i, g in enumerate(group_names)}
         for i, r in enumerate(self.shifts.itertuples(index=False)):
             if r.skill_group not in index:
-                raise DataError(f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
-                                f"{r.skill_group!r}; the scenario has {group_names}")
+                raise DataError(
+                    f"schedule: row {i + 2}: column 'skill_group': unknown skill group "
+                    f"{r.skill_group!r}; the scenario has {group_names}"
+                )
             g = index[r.skill_group]
             s = (r.start - grid.start).total_seconds()
             e = (r.end - grid.start).total_seconds()
             cov[g] += r.count * _overlap(edges, s, e) / dt
             for bs, be in r.breaks:
-                cov[g] -= r.count * _overlap(edges, (bs - grid.start).total_seconds(),
-                                             (be - grid.start).total_seconds()) / dt
+                cov[g] -= (
+                    r.count
+                    * _overlap(edges, (bs - grid.start).total_seconds(), (be - grid.start).total_seconds())
+                    / dt
+                )
         return np.clip(cov, 0.0, None)
 
     def paid_hours(self, paid_breaks: bool = False) -> pd.Series:

@@ -23,7 +23,7 @@ def derive_seed(seed: int, purpose: int) -> int:
 class Progress:
     """One line per stage on stderr, with its time."""
 
-    def __init__(self, quiet: bool = False, total: int = 6):
+    def __init__(self, quiet: bool = False, total: int = 5):
         self.quiet, self.total, self.k = quiet, total, 0
         self.t0 = time.perf_counter()
 
@@ -47,9 +47,14 @@ def history_for(values: dict, scenario) -> pd.DataFrame:
     h = values["history"]
     if h["source"] == "synthetic":
         start = scenario.grid.start.tz_localize(None).normalize() - pd.Timedelta(weeks=h["weeks"])
-        return forecast.synthetic_history(values["synthetic"], start=start, days=7 * h["weeks"],
-                                          interval_min=scenario.grid.interval_min, tz=str(scenario.grid.tz),
-                                          seed=derive_seed(values["seed"], 1))
+        return forecast.synthetic_history(
+            values["synthetic"],
+            start=start,
+            days=7 * h["weeks"],
+            interval_min=scenario.grid.interval_min,
+            tz=str(scenario.grid.tz),
+            seed=derive_seed(values["seed"], 1),
+        )
     return forecast.load_intervals(h["path"], columns=h["columns"], tz=str(scenario.grid.tz))
 
 
@@ -64,15 +69,20 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     timing = {}
     prog = Progress(quiet)
 
-    prog.step(f"history: {values['history']['source']}, {values['history']['weeks']} weeks, "
-              f"{len(scenario.channels)} channels")
+    prog.step(
+        f"history: {values['history']['source']}, {values['history']['weeks']} weeks, "
+        f"{len(scenario.channels)} channels"
+    )
     hist = history_for(values, scenario)
     timing["history_s"] = prog.done(f"{int(hist['volume'].sum()):,} contacts")
 
     prog.step(f"forecast: {values['forecast']['model']} for {scenario.grid.n_days} days")
     fm = values["forecast"]
-    model = forecast.SeasonalAverage(weeks=fm["weeks"]) if fm["model"] == "seasonal_average" \
+    model = (
+        forecast.SeasonalAverage(weeks=fm["weeks"])
+        if fm["model"] == "seasonal_average"
         else forecast.SeasonalNaive()
+    )
     fc = model.fit(hist).predict(scenario.grid)
     fc = fc[fc["channel"].isin(scenario.channel_names)].reset_index(drop=True)
     timing["forecast_s"] = prog.done(f"{fc['volume'].sum():,.0f} contacts expected")
@@ -82,16 +92,39 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     peak = reqs.groupby("interval")["agents"].sum().max()
     timing["requirements_s"] = prog.done(f"peak {peak:.0f} agents on the floor")
 
-    prog.step(f"schedule: shift MIP with {values['solver'].name.upper()} "
-              f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s)")
-    schedule, report = solve(scenario, reqs, rules=values["rules"], solver=values["solver"],
-                             soft=values["soft"], under_penalty=values["under_penalty"])
+    prog.step(
+        f"schedule: shift MIP with {values['solver'].name.upper()} "
+        f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s)"
+    )
+    schedule, report = solve(
+        scenario,
+        reqs,
+        rules=values["rules"],
+        solver=values["solver"],
+        soft=values["soft"],
+        under_penalty=values["under_penalty"],
+    )
     timing["schedule_s"] = prog.done(
-        f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})")
+        f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})"
+    )
 
     prog.step(f"simulate: {values['replications']} replications")
-    res = simulate(scenario, schedule, forecast=fc, replications=values["replications"],
-                   seed=derive_seed(values["seed"], 2), workers=values["workers"])
+    res = simulate(
+        scenario,
+        schedule,
+        forecast=fc,
+        replications=values["replications"],
+        seed=derive_seed(values["seed"], 2),
+        workers=values["workers"],
+    )
     timing["simulate_s"] = prog.done()
-    return {"history": hist, "forecast": fc, "requirements": reqs, "schedule": schedule, "solve": report,
-            "result": res, "timing": timing, "progress": prog}
+    return {
+        "history": hist,
+        "forecast": fc,
+        "requirements": reqs,
+        "schedule": schedule,
+        "solve": report,
+        "result": res,
+        "timing": timing,
+        "progress": prog,
+    }

@@ -108,13 +108,21 @@ def _solve_scip(model: LinearModel, opt: SolverOptions):
             if math.isfinite(l):
                 m.addCons(expr >= l, name=model.row_names[r])
             if math.isfinite(u):
-                m.addCons(expr <= u, name=model.row_names[r] + "_ub" if math.isfinite(l) else model.row_names[r])
+                m.addCons(
+                    expr <= u, name=model.row_names[r] + "_ub" if math.isfinite(l) else model.row_names[r]
+                )
     t0 = time.perf_counter()
     m.optimize()
     elapsed = time.perf_counter() - t0
     raw = m.getStatus()
-    status = {"optimal": "optimal", "gaplimit": "gap_limit", "timelimit": "time_limit",
-              "infeasible": "infeasible", "unbounded": "unbounded", "inforunbd": "infeasible"}.get(raw, raw)
+    status = {
+        "optimal": "optimal",
+        "gaplimit": "gap_limit",
+        "timelimit": "time_limit",
+        "infeasible": "infeasible",
+        "unbounded": "unbounded",
+        "inforunbd": "infeasible",
+    }.get(raw, raw)
     if m.getNSols() > 0:
         sol = m.getBestSol()
         x = np.array([sol[v] for v in xs])
@@ -178,8 +186,13 @@ def _solve_gurobi(model: LinearModel, opt: SolverOptions):
                 "constraints. Use solver=scip (no size limit) or a full Gurobi license."
             ) from None
         raise SolverError(f"Gurobi failed: {exc}") from None
-    codes = {GRB.OPTIMAL: "optimal", GRB.TIME_LIMIT: "time_limit", GRB.INFEASIBLE: "infeasible",
-             GRB.INF_OR_UNBD: "infeasible", GRB.UNBOUNDED: "unbounded"}
+    codes = {
+        GRB.OPTIMAL: "optimal",
+        GRB.TIME_LIMIT: "time_limit",
+        GRB.INFEASIBLE: "infeasible",
+        GRB.INF_OR_UNBD: "infeasible",
+        GRB.UNBOUNDED: "unbounded",
+    }
     status = codes.get(m.Status, f"gurobi_status_{m.Status}")
     if m.SolCount > 0:
         xv = np.asarray(x.X, dtype=float)
@@ -202,14 +215,28 @@ def solve_model(model: LinearModel, options: SolverOptions) -> tuple[np.ndarray,
     if status == "optimal" and relative_gap(obj, bound) > 1e-9:
         status = "gap_limit"
     report = SolveReport(
-        solver=options.name, version=version, status=status, objective=float(obj), best_bound=float(bound),
-        gap=relative_gap(obj, bound), time_s=float(elapsed), n_vars=model.n_vars,
-        n_int_vars=int(model.integer.sum()), n_cons=model.n_cons, rel_gap_limit=float(options.rel_gap),
-        time_limit_s=float(options.time_limit_s), threads=int(options.threads), seed=int(options.seed),
+        solver=options.name,
+        version=version,
+        status=status,
+        objective=float(obj),
+        best_bound=float(bound),
+        gap=relative_gap(obj, bound),
+        time_s=float(elapsed),
+        n_vars=model.n_vars,
+        n_int_vars=int(model.integer.sum()),
+        n_cons=model.n_cons,
+        rel_gap_limit=float(options.rel_gap),
+        time_limit_s=float(options.time_limit_s),
+        threads=int(options.threads),
+        seed=int(options.seed),
     )
     if x is None:
         if status == "infeasible":
-            raise InfeasibleError("the schedule model is infeasible (no schedule meets every hard constraint)")
-        raise SolverError(f"{options.name} found no solution (status {status}, {elapsed:.1f} s); "
-                          "raise solver.time_limit_s or relax the model")
+            raise InfeasibleError(
+                "the schedule model is infeasible (no schedule meets every hard constraint)"
+            )
+        raise SolverError(
+            f"{options.name} found no solution (status {status}, {elapsed:.1f} s); "
+            "raise solver.time_limit_s or relax the model"
+        )
     return x, report

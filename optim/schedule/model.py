@@ -50,7 +50,9 @@ class ModelBuilder:
         self.names, self.obj, self.lb, self.ub, self.integer = [], [], [], [], []
         self.r_idx, self.c_idx, self.vals, self.lhs, self.rhs, self.row_names = [], [], [], [], [], []
 
-    def var(self, name: str, obj: float = 0.0, lb: float = 0.0, ub: float = np.inf, integer: bool = False) -> int:
+    def var(
+        self, name: str, obj: float = 0.0, lb: float = 0.0, ub: float = np.inf, integer: bool = False
+    ) -> int:
         self.names.append(name)
         self.obj.append(obj)
         self.lb.append(lb)
@@ -73,13 +75,21 @@ class ModelBuilder:
         n, m = len(self.names), len(self.lhs)
         if m:
             A = sparse.csr_matrix(
-                (np.concatenate(self.vals), (np.concatenate(self.r_idx), np.concatenate(self.c_idx))), shape=(m, n)
+                (np.concatenate(self.vals), (np.concatenate(self.r_idx), np.concatenate(self.c_idx))),
+                shape=(m, n),
             )
         else:
             A = sparse.csr_matrix((0, n))
         A.sum_duplicates()
         return LinearModel(
-            list(self.names), np.array(self.obj, float), np.array(self.lb, float), np.array(self.ub, float),
-            np.array(self.integer, bool), A, np.array(self.lhs, float), np.array(self.rhs, float),
-            list(self.row_names), meta,
+            list(self.names),
+            np.array(self.obj, float),
+            np.array(self.lb, float),
+            np.array(self.ub, float),
+            np.array(self.integer, bool),
+            A,
+            np.array(self.lhs, float),
+            np.array(self.rhs, float),
+            list(self.row_names),
+            meta,
         )

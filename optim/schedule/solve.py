@@ -36,7 +36,11 @@ def need_matrix(reqs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
 
 
 def build_schedule_model(
-    scenario: Scenario, need: np.ndarray, templates: list[Template], *, soft: bool = False,
+    scenario: Scenario,
+    need: np.ndarray,
+    templates: list[Template],
+    *,
+    soft: bool = False,
     under_penalty: float | None = None,
 ) -> LinearModel:
     """The MIP of :mod:`optim.schedule.model` for the given needs and templates."""
@@ -60,10 +64,14 @@ def build_schedule_model(
         if bad:
             more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
             raise InfeasibleError(
-                "no shift template covers these intervals with a requirement: " + "; ".join(bad[:10]) + more
+                "no shift template covers these intervals with a requirement: "
+                + "; ".join(bad[:10])
+                + more
                 + ". Widen the opening hours or the shift rules, or use schedule.soft=true"
             )
-    max_cost = max((tp.paid_h for tp in templates), default=1.0) * max(g.cost_per_hour for g in scenario.groups)
+    max_cost = max((tp.paid_h for tp in templates), default=1.0) * max(
+        g.cost_per_hour for g in scenario.groups
+    )
     penalty = under_penalty if under_penalty is not None else 10.0 * max(max_cost, 1.0)
     Acsr = A.tocsr()
     y = {}

@@ -22,7 +22,8 @@ __all__ = ["ShiftRules", "Template", "make_templates", "coverage_matrix"]
 class ShiftRules:
     """Rules for generating shifts (times in hours or minutes as named).
 
-    Shifts start every ``start_step_min`` from the opening hour and end by the closing hour; each holds a lunch
+    Shifts start every ``start_step_min`` from the opening hour and end by the closing hour; each holds a
+    lunch
     of ``lunch_min`` minutes starting between ``lunch_earliest_h`` and ``lunch_latest_h`` after shift start
     (every ``lunch_step_min``). Paid hours are the shift length less the lunch unless ``paid_breaks``.
     """
@@ -50,7 +51,9 @@ class ShiftRules:
         if self.lunch_min and self.lunch_latest_h * 60 + self.lunch_min > min(self.lengths_h) * 60:
             raise ConfigError(
                 f"a lunch starting {self.lunch_latest_h:g} h after shift start does not fit in a "
-                f"{min(self.lengths_h):g} h shift", key="lunch_latest_h")
+                f"{min(self.lengths_h):g} h shift",
+                key="lunch_latest_h",
+            )
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
     if not out:
         raise ConfigError(
             f"no shift of {list(rules.lengths_h)} h fits between {scenario.open_hour:g}:00 and "
-            f"{scenario.close_hour:g}:00", key="lengths_h")
+            f"{scenario.close_hour:g}:00",
+            key="lengths_h",
+        )
     return out
 
 

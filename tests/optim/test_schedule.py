@@ -1,0 +1,138 @@
+"""The shift MIP against brute-force enumeration of every schedule on tiny instances, on SCIP and Gurobi."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.errors import InfeasibleError, SolverError
+from optim.schedule import ShiftRules, SolverOptions, coverage_matrix, make_templates, solve
+from sim import Channel, IntervalGrid, Scenario, Schedule, SkillGroup
+
+GRID = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+
+
+def _scenario(shrinkage=0.0):
+    chs = [Channel("voice", "voice"), Channel("email", "email")]
+    groups = [
+        SkillGroup("a", ["voice"], cost_per_hour=10.0),
+        SkillGroup("b", ["voice", "email"], cost_per_hour=13.0),
+    ]
+    return Scenario(GRID, chs, groups, open_hour=8, close_hour=14, shrinkage=shrinkage)
+
+
+def _reqs(sc, need):
+    rows = []
+    for c, name in enumerate(sc.channel_names):
+        rows.append(pd.DataFrame({"channel": name, "interval": np.arange(GRID.n), "agents": need[c]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+RULES = ShiftRules(
+    lengths_h=(4.0,),
+    start_step_min=60,
+    lunch_min=60,
+    lunch_earliest_h=1.0,
+    lunch_latest_h=2.0,
+    lunch_step_min=60,
+)
+
+
+def _brute_force(sc, need, rules, kmax):
+    """Cheapest integer schedule by enumeration; the multi-skill split is feasible iff (Hall's condition)
+    email <= (1-s) cov_b and voice + email <= (1-s) (cov_a + cov_b) in every interval."""
+    tps = make_templates(sc, rules)
+    A = coverage_matrix(tps, GRID).toarray()
+    f = 1 - sc.shrinkage
+    best = np.inf
+    J = len(tps)
+    costs = np.array([tp.paid_h for tp in tps])
+    # enumerate group a and b separately over the templates
+    combos = np.array(list(itertools.product(range(kmax + 1), repeat=J)))
+    cov = combos @ A.T  # [combos, T]
+    cost = combos @ costs
+    for ia in range(len(combos)):
+        ca = cov[ia]
+        ok_b = np.all(need[1] <= f * cov + 1e-9, axis=1) & np.all(
+            need[0] + need[1] <= f * (ca + cov) + 1e-9, axis=1
+        )
+        if ok_b.any():
+            best = min(best, 10.0 * cost[ia] + 13.0 * cost[ok_b].min())
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("shrinkage", [0.0, 0.25])
+def test_scip_matches_brute_force(seed, shrinkage):
+    sc = _scenario(shrinkage)
+    rng = np.random.default_rng(seed)
+    need = np.zeros((2, GRID.n))
+    open_ = sc.open_mask
+    need[0, open_] = rng.integers(0, 3, open_.sum())
+    need[1, open_] = rng.integers(0, 2, open_.sum()) * 0.5
+    expected = _brute_force(sc, need, RULES, kmax=3)
+    schedule, report = solve(sc, _reqs(sc, need), rules=RULES, solver=SolverOptions(rel_gap=0.0))
+    assert report.objective == pytest.approx(expected)
+    assert report.status == "optimal" and report.gap <= 1e-9 and report.best_bound <= report.objective + 1e-6
+    # the schedule's own coverage meets the needs (Hall's condition) and its cost is the objective
+    cov = schedule.coverage(GRID, sc.group_names)
+    f = 1 - shrinkage
+    assert np.all(need[1] <= f * cov[1] + 1e-9) and np.all(need.sum(0) <= f * cov.sum(0) + 1e-9)
+    paid = schedule.paid_hours()
+    assert 10 * paid.get("a", 0) + 13 * paid.get("b", 0) == pytest.approx(report.objective)
+
+
+def test_schedule_csv_round_trip(tmp_path):
+    sc = _scenario()
+    need = np.zeros((2, GRID.n))
+    need[0, sc.open_mask] = [1, 2, 2, 1, 2, 1]
+    schedule, _ = solve(sc, _reqs(sc, need), rules=RULES)
+    back = Schedule.read_csv(schedule.to_csv(tmp_path / "schedule.csv"), GRID.tz)
+    np.testing.assert_array_equal(
+        back.coverage(GRID, sc.group_names), schedule.coverage(GRID, sc.group_names)
+    )
+
+
+def test_uncoverable_interval_is_reported_by_name():
+    sc = _scenario()
+    need = np.zeros((2, GRID.n))
+    need[0, 3] = 1.0  # 03:00, the centre is closed and no shift can cover it
+    with pytest.raises(InfeasibleError, match=r"voice at 2026-01-05 03:00"):
+        solve(sc, _reqs(sc, need), rules=RULES)
+    # soft mode: under-coverage is allowed at a penalty
+    schedule, report = solve(sc, _reqs(sc, need), rules=RULES, soft=True, under_penalty=5.0)
+    assert len(schedule) == 0 and report.objective == pytest.approx(5.0)
+
+
+def test_gurobi_agrees_with_scip_within_its_free_license():
+    pytest.importorskip("gurobipy")
+    sc = _scenario(0.1)
+    need = np.zeros((2, GRID.n))
+    need[0, sc.open_mask] = [1, 3, 2, 2, 3, 1]
+    need[1, sc.open_mask] = [0.5, 0, 1, 0.5, 0, 0]
+    scip_s, scip_r = solve(sc, _reqs(sc, need), rules=RULES, solver=SolverOptions(rel_gap=0.0))
+    try:
+        gur_s, gur_r = solve(sc, _reqs(sc, need), rules=RULES, solver=SolverOptions("gurobi", rel_gap=0.0))
+    except SolverError as exc:
+        pytest.skip(f"gurobipy cannot solve here: {exc}")
+    assert gur_r.n_vars < 2000 and gur_r.n_cons < 2000
+    assert gur_r.objective == pytest.approx(scip_r.objective)
+    assert gur_r.status == "optimal" and gur_r.version.startswith("Gurobi")
+
+
+def test_gurobi_size_limit_gives_a_clear_message():
+    pytest.importorskip("gurobipy")
+    grid = IntervalGrid.from_days("2026-01-05", 7, 15, "UTC")
+    sc = Scenario(grid, [Channel("voice", "voice")], [SkillGroup("a", ["voice"])], open_hour=6, close_hour=22)
+    need = pd.DataFrame({"channel": "voice", "interval": np.arange(grid.n), "agents": 5.0 * sc.open_mask})
+    rules = ShiftRules(start_step_min=15, lunch_step_min=15)
+    try:
+        solve(sc, need, rules=rules, solver=SolverOptions("gurobi", time_limit_s=20))
+    except SolverError as exc:
+        msg = str(exc)
+        if "size-limited" not in msg:
+            pytest.skip(f"gurobipy cannot run here: {msg}")
+        assert "2000" in msg and "solver=scip" in msg
+    else:
+        pytest.skip("this Gurobi license is not size-limited")

@@ -1,0 +1,140 @@
+"""The simulator against theory: M/M/c (Erlang C) and M/M/c+M (birth-death chain), plus CRN and workers."""
+
+import numpy as np
+from scipy import stats
+
+from optim.queueing import erlang_c
+from sim import Channel, IntervalGrid, Scenario, SkillGroup, simulate
+
+Z999 = stats.norm.ppf(0.9995)
+
+
+def _mmc(patience_s=np.inf, days=5, reps=30, n=5, lam_per_h=210.0, aht=60.0, seed=11):
+    grid = IntervalGrid.from_days("2026-01-05", days, 60, "UTC")
+    ch = Channel("voice", "voice", aht_s=aht, aht_dist="exponential", threshold_s=20, patience_s=patience_s)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
+    from tests.conftest import flat_forecast
+
+    fc = flat_forecast(grid, {"voice": lam_per_h}, {"voice": aht})
+    staff = np.full((1, grid.n), n)
+    return sc, fc, simulate(sc, staff, forecast=fc, replications=reps, seed=seed)
+
+
+def _per_rep(res, warmup_intervals=2):
+    df = res.intervals[res.intervals["interval"] >= warmup_intervals]
+    return df.groupby("rep").sum(numeric_only=True)
+
+
+def _ci(x):
+    x = np.asarray(x, float)
+    m = x.mean()
+    h = stats.t.ppf(0.9995, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return m, h
+
+
+def test_mmc_matches_erlang_c():
+    """M/M/5, load 3.5 Erlangs: service level within 20 s, ASA, occupancy inside their 99.9% CIs."""
+    sc, fc, res = _mmc()
+    d = _per_rep(res)
+    # the last intervals of the horizon are censored (calls still waiting at the end): drop them too
+    exact = erlang_c(210 / 3600, 60.0, 5, 20.0)
+    sl = d["answered_within"] / d["offered"]
+    asa = d["wait_sum_s"] / d["answered"]
+    m, h = _ci(sl)
+    assert h <= 0.01, h
+    assert abs(m - exact.service_level) <= h, (m, h, exact.service_level)
+    m, h = _ci(asa)
+    assert abs(m - exact.asa) <= h, (m, h, exact.asa)
+    occ = res.groups.groupby("rep").sum(numeric_only=True)
+    m, h = _ci(occ["busy_s"] / occ["available_s"])
+    assert abs(m - exact.occupancy) <= h
+
+
+def _mmc_abandon_chain(lam, mu, theta, c, T, kmax=400):
+    """Exact M/M/c+M by the birth-death chain (independent of optim.queueing): P(abandon) and P(W <= T)
+    for the virtual waiting time... here only P(abandon) = theta E[queue] / lam, and P(wait)."""
+    rates = [min(k, c) * mu + max(k - c, 0) * theta for k in range(1, kmax + 1)]
+    logp = np.concatenate([[0.0], np.cumsum(np.log(lam) - np.log(rates))])
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    k = np.arange(kmax + 1)
+    eq = float((np.maximum(k - c, 0) * p).sum())
+    return theta * eq / lam, float(p[c:].sum())
+
+
+def test_mmc_with_abandonment_matches_the_birth_death_chain():
+    patience = 120.0
+    sc, fc, res = _mmc(patience_s=patience, n=4, lam_per_h=250.0, seed=5)
+    d = _per_rep(res)
+    p_ab, p_wait = _mmc_abandon_chain(250 / 3600, 1 / 60, 1 / patience, 4, 20)
+    m, h = _ci(d["abandoned"] / d["offered"])
+    assert h <= 0.01
+    assert abs(m - p_ab) <= h, (m, h, p_ab)
+
+
+def test_common_random_numbers_and_workers():
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    ch = Channel("voice", "voice", aht_s=200, patience_s=100)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])], shrinkage=0.2)
+    from tests.conftest import flat_forecast
+
+    fc = flat_forecast(grid, {"voice": 40.0}, {"voice": 200.0}, shape_day=10.0, shape_interval=50.0)
+    a = simulate(sc, np.full((1, grid.n), 4), forecast=fc, replications=4, seed=3)
+    b = simulate(sc, np.full((1, grid.n), 6), forecast=fc, replications=4, seed=3, workers=2)
+    c = simulate(sc, np.full((1, grid.n), 4), forecast=fc, replications=4, seed=3, workers=2)
+    # same customers under two staffings
+    np.testing.assert_array_equal(a.intervals["offered"], b.intervals["offered"])
+    # more agents: no more abandonment in any replication
+    ra, rb = a.intervals.groupby("rep")["abandoned"].sum(), b.intervals.groupby("rep")["abandoned"].sum()
+    assert (rb <= ra).all()
+    # identical for any number of workers, bit for bit
+    assert a.intervals.equals(c.intervals) and a.groups.equals(c.groups)
+    # another seed gives other customers
+    d = simulate(sc, np.full((1, grid.n), 4), forecast=fc, replications=4, seed=4)
+    assert not np.array_equal(a.intervals["offered"], d.intervals["offered"])
+
+
+def test_flow_conservation_and_gamma_overdispersion():
+    """offered = answered + abandoned + still waiting; counts are over-dispersed by the day multiplier."""
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    ch = Channel("voice", "voice", aht_s=120, patience_s=60)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
+    from tests.conftest import flat_forecast
+
+    shape = 5.0
+    fc = flat_forecast(grid, {"voice": 50.0}, {"voice": 120.0}, shape_day=shape)
+    res = simulate(sc, np.full((1, grid.n), 2), forecast=fc, replications=300, seed=1)
+    tot = res.intervals.groupby("rep").sum(numeric_only=True)
+    # all calls end answered or abandoned, as agents stay to the end
+    assert (
+        tot["offered"]
+        == tot["answered"] + tot["abandoned"] + res.intervals.groupby("rep")["queue_end"].last()
+    ).all()
+    # daily totals: mean 1200, variance 1200 + 1200^2 / shape (negative binomial)
+    mu = 50.0 * 24
+    var = mu + mu**2 / shape
+    x = tot["offered"].to_numpy(float)
+    se_mean = np.sqrt(var / x.size)
+    assert abs(x.mean() - mu) <= Z999 * se_mean
+    # sample variance: chi-square-like spread; for a gamma-mixed Poisson the relative SE of s^2 is about
+    # sqrt(2/(n-1) + excess kurtosis / n); with kurtosis ~ 6/shape this is ~0.16 at n=300: 4 SE band
+    rel = x.var(ddof=1) / var
+    assert 1 - 4 * 0.16 < rel < 1 + 4 * 0.16
+    assert rel > 0.2 * (1 + mu / shape) / (1 + mu / shape)  # far above the Poisson ratio mu/var
+
+
+def test_chat_concurrency_equals_erlang_c_with_n_times_m_servers():
+    """A chat agent with m slots and a fixed per-chat rate is an M/M/(n m) queue."""
+    grid = IntervalGrid.from_days("2026-01-05", 5, 60, "UTC")
+    ch = Channel("chat", "chat", aht_s=120, aht_dist="exponential", threshold_s=30, concurrency=3)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["chat"])])
+    from tests.conftest import flat_forecast
+
+    lam_h = 180.0  # load 6 Erlangs on 3 x 3 = 9 slots
+    fc = flat_forecast(grid, {"chat": lam_h}, {"chat": 120.0})
+    res = simulate(sc, np.full((1, grid.n), 3), forecast=fc, replications=30, seed=2)
+    d = _per_rep(res)
+    exact = erlang_c(lam_h / 3600, 120.0, 9, 30.0)
+    m, h = _ci(d["answered_within"] / d["offered"])
+    assert h <= 0.01
+    assert abs(m - exact.service_level) <= h, (m, h, exact.service_level)
