@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -69,7 +70,36 @@ def _metrics(summary: dict) -> dict[str, float]:
     return m
 
 
-def log_run(
+@contextlib.contextmanager
+def _store_lock(uri: str):
+    """Serialise access to a SQLite tracking store across processes (the jobs of a parallel sweep): MLflow
+    creates and migrates the schema on first use, which races when several jobs open a new store at once."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri[len("sqlite:///") :])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(db) + ".lock", "a+") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - no fcntl (Windows): no cross-process lock
+            pass
+        yield
+
+
+def log_run(tracking: dict, **kwargs) -> str:
+    """Log one run to MLflow; returns the run id. Params, metrics and tags go in batches.
+
+    Keyword arguments: ``config`` (resolved config, logged as params), ``summary``, ``files`` (artifacts),
+    ``tags``, ``interval_metrics`` (per-interval service level, logged as a metric history). Runs under a
+    file lock for a SQLite store, so that the parallel jobs of a sweep do not race."""
+    with _store_lock(tracking["uri"]):
+        return _log_run(tracking, **kwargs)
+
+
+def _log_run(
     tracking: dict,
     *,
     config: dict,
@@ -78,15 +108,11 @@ def log_run(
     tags: dict,
     interval_metrics: pd.DataFrame | None = None,
 ) -> str:
-    """Log one run to MLflow; returns the run id. Params, metrics and tags go in batches."""
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
     uri = tracking["uri"]
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///") :])
-        db.parent.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri)
     name = tracking.get("experiment") or "wfmlab"

@@ -140,3 +140,73 @@ def test_help_and_cfg_job(tmp_path):
     assert p.returncode == 0 and "scenario: demo, tiny" in p.stdout
     p = _cli(tmp_path, "--cfg", "job")
     assert p.returncode == 0 and "channels:" in p.stdout and "seed: 0" in p.stdout
+
+
+def test_own_history_file_through_the_config(tmp_path):
+    """scenario.history.source=intervals reads a user's interval volumes with a column mapping."""
+    import forecast
+
+    hist = forecast.synthetic_history(
+        {
+            "voice": forecast.SyntheticChannel(
+                daily_volume=250, open_hour=7, close_hour=17, peaks=((11, 2, 1),), aht_s=240
+            )
+        },
+        start="2025-12-22",
+        days=14,
+        interval_min=30,
+        tz="UTC",
+        seed=3,
+    )
+    hist = hist.rename(columns={"interval_start": "ts", "channel": "queue", "volume": "calls"})
+    hist["ts"] = hist["ts"].map(lambda t: t.isoformat())
+    path = tmp_path / "volumes.csv"
+    hist.to_csv(path, index=False)
+    cols = "{timestamp: ts, channel: queue, volume: calls, aht_s: aht_s}"
+    summary = run(
+        _cfg(
+            tmp_path,
+            "tracking=none",
+            "scenario.history.source=intervals",
+            f"scenario.history.path={path}",
+            f"scenario.history.columns={cols}",
+        ),
+        out_dir=tmp_path / "own",
+    )
+    fc = pd.read_csv(tmp_path / "own" / "forecast.csv")
+    # the seasonal average of the two weeks given, Monday 2026-01-05 from Mondays 12-22 and 12-29
+    h = pd.read_csv(path)
+    mondays = h[pd.to_datetime(h["ts"]).dt.day_of_week == 0]
+    assert fc["volume"].sum() == pytest.approx(mondays["calls"].sum() / 2)
+    assert summary["channels"]["voice"]["offered_per_replication"] > 0
+
+
+def test_missing_history_file_is_a_clear_error(tmp_path):
+    p = _cli(
+        tmp_path,
+        "scenario=tiny",
+        "tracking=none",
+        "scenario.history.source=intervals",
+        "scenario.history.path=nope.csv",
+    )
+    assert p.returncode == 2 and "nope.csv" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_parallel_sweep_logs_one_mlflow_run_per_job(tmp_path):
+    """Hydra's basic sweeper with the joblib launcher; the jobs share one SQLite store without racing."""
+    p = _cli(
+        tmp_path,
+        "-m",
+        "seed=1,2,3",
+        "scenario=tiny",
+        "sim.replications=3",
+        "quiet=true",
+        "hydra/launcher=joblib",
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/results/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("wfmlab").experiment_id])
+    assert sorted(r.data.tags["seed"] for r in runs) == ["1", "2", "3"]
+    assert len(list((tmp_path / "results" / "multirun").rglob("summary.json"))) == 3
