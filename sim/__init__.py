@@ -4,7 +4,16 @@ from forecast.errors import ConfigError, DataError, WfmError
 
 from .executors import Executor, ProcessExecutor, SerialExecutor, make_executor
 from .result import SimResult, mean_ci
-from .scenario import Channel, ChannelKind, IntervalGrid, Scenario, SkillGroup, SLDefinition, TargetScope
+from .scenario import (
+    Channel,
+    ChannelKind,
+    HandleDist,
+    IntervalGrid,
+    Scenario,
+    SkillGroup,
+    SLDefinition,
+    TargetScope,
+)
 from .simulate import build_model, simulate, staffing_shifts
 from .staffing import SCHEDULE_COLUMNS, Schedule, write_atomic
 
@@ -14,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "Executor",
+    "HandleDist",
     "IntervalGrid",
     "ProcessExecutor",
     "SCHEDULE_COLUMNS",
