@@ -165,6 +165,59 @@ class SimResult:
                 )
         return pd.concat(out, ignore_index=True)
 
+    def by_day(self) -> pd.DataFrame:
+        """Service level per channel and local day, pooled over replications (ratio of sums)."""
+        day = self.grid.day_index
+        df = self.intervals.assign(day=day[self.intervals["interval"].to_numpy()])
+        sums = df.groupby(["channel", "day"], sort=False).sum(numeric_only=True).reset_index()
+        out = []
+        for row in self.channels.itertuples(index=False):
+            d = sums[sums["channel"] == row.name].sort_values("day")
+            out.append(
+                pd.DataFrame(
+                    {
+                        "channel": row.name,
+                        "day": d["day"].to_numpy(),
+                        "offered": d["offered"].to_numpy(float) / self.replications,
+                        "service_level": self._sl(d, row.kind),
+                    }
+                )
+            )
+        return pd.concat(out, ignore_index=True)
+
+    def target_check(self) -> pd.DataFrame:
+        """Per channel, the target checked in its scope (``interval``, ``day`` or ``horizon``), on figures
+        pooled over replications: the share of intervals (with contacts) meeting the target, the worst day
+        and the horizon service level; ``target_met`` applies the channel's scope (every interval, every
+        day, or the horizon)."""
+        per = self.per_interval()
+        days = self.by_day()
+        rows = []
+        for row in self.channels.itertuples(index=False):
+            pi = per[(per["channel"] == row.name) & per["service_level"].notna()]
+            dd = days[(days["channel"] == row.name) & days["service_level"].notna()]
+            share = float((pi["service_level"] >= row.target - 1e-12).mean()) if len(pi) else np.nan
+            worst_day = float(dd["service_level"].min()) if len(dd) else np.nan
+            sums = self.intervals[self.intervals["channel"] == row.name].sum(numeric_only=True)
+            horizon = float(self._sl(sums.to_frame().T, row.kind)[0])
+            met = {
+                "interval": share == 1.0,
+                "day": worst_day >= row.target - 1e-12,
+                "horizon": horizon >= row.target - 1e-12,
+            }[row.scope]
+            rows.append(
+                {
+                    "channel": row.name,
+                    "scope": row.scope,
+                    "target": row.target,
+                    "intervals_meeting_target": share,
+                    "worst_day_service_level": worst_day,
+                    "horizon_service_level": horizon,
+                    "target_met": bool(met),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Per channel over the horizon: each figure is a ratio of sums within a replication, then the mean
         and a ``level`` confidence interval across replications."""
