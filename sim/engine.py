@@ -9,9 +9,12 @@ channel name), never by staffing: two staffings see the same customers (common r
 
 Routing: an arriving contact goes to an available agent of the skill groups serving its channel (groups where
 the channel has the higher priority first); voice and email take an agent whole, a chat takes one of the
-agent's ``concurrency`` slots and goes to the eligible agent with the fewest open chats. A freed agent takes
-the waiting contact of highest priority in its group's channel list (FIFO within a channel); service is
-non-preemptive. Voice callers abandon when their patience runs out before service starts.
+agent's ``concurrency`` slots and goes to the eligible agent with the fewest open chats. Where one group
+serves chat channels of different concurrency, an agent's load is the sum of 1 / concurrency over its open
+chats and a chat is taken only when it keeps the load at most 1 (two chats of a channel with concurrency 2
+fill an agent for a channel with concurrency 3 as well). A freed agent takes the waiting contact of highest
+priority in its group's channel list (FIFO within a channel); service is non-preemptive. Voice callers
+abandon when their patience runs out before service starts.
 
 Shifts and breaks: an agent logs on at shift start. When a break is due, the agent takes no new contact,
 finishes the contacts in hand, then takes the break for its full scheduled length (so a delayed break
@@ -172,6 +175,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     kind = model.kind.tolist()
     conc = model.concurrency.tolist()
+    inv_conc = [1.0 / m for m in conc]
     finite_pat = [math.isfinite(p) for p in model.patience.tolist()]
     # eligible groups per channel: higher priority of the channel in the group first, then group order
     eligible = []
@@ -189,6 +193,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     A = len(shifts)
     a_group = [s[0] for s in shifts]
     n_chats = [0] * A  # open chats
+    load = [0.0] * A  # share of the agent's chat capacity in use: sum of 1 / concurrency of its open chats
     full = [False] * A  # holds a voice call or an email
     paused = [True] * A  # not taking new contacts (off shift, on break, or break/logoff requested)
     waiter = [None] * A
@@ -201,9 +206,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     env = simpy.Environment()
 
+    def fits(a, c):
+        return load[a] + inv_conc[c] <= 1.0 + 1e-9
+
     def place(a):
         k = n_chats[a]
-        if not paused[a] and not full[a] and k < cap[a_group[a]]:
+        if not paused[a] and not full[a] and k < cap[a_group[a]] and load[a] < 1.0 - 1e-9:
             buckets[a_group[a]][k][a] = None
             where[a] = k
 
@@ -218,7 +226,8 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         h = handle[i]
         if kind[c] == CHAT:
             n_chats[a] += 1
-            w = 1.0 / conc[c]
+            w = inv_conc[c]
+            load[a] += w
         else:
             full[a] = True
             w = 1.0
@@ -246,12 +255,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         if not full[a]:
             for c in model.priorities[g]:
                 if kind[c] == CHAT:
-                    while n_chats[a] < conc[c]:
+                    while fits(a, c):
                         i = pop_waiting(c)
                         if i < 0:
                             break
                         begin(a, i, now)
-                    if n_chats[a] > 0 and n_chats[a] >= conc[c]:
+                    if load[a] >= 1.0 - 1e-9:
                         break
                 elif n_chats[a] == 0:
                     i = pop_waiting(c)
@@ -261,8 +270,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         place(a)
 
     def finish(a, i):
-        if kind[arr_c[i]] == CHAT:
+        c = arr_c[i]
+        if kind[c] == CHAT:
             n_chats[a] -= 1
+            load[a] = load[a] - inv_conc[c] if n_chats[a] else 0.0
         else:
             full[a] = False
         if paused[a]:
@@ -284,11 +295,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             for k in range(m):
                 for g in eligible[c]:
                     if k < cap[g] and buckets[g][k]:
-                        a = next(iter(buckets[g][k]))
-                        unplace(a)
-                        begin(a, i, now)
-                        place(a)
-                        return
+                        for a in buckets[g][k]:  # the first fits unless the group mixes concurrencies
+                            if fits(a, c):
+                                unplace(a)
+                                begin(a, i, now)
+                                place(a)
+                                return
         else:
             for g in eligible[c]:
                 b = buckets[g][0]
@@ -329,7 +341,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     def agent(a, s, e, breaks):
         s = max(s, 0.0)
-        if s >= horizon:
+        breaks = [(bs, be) for bs, be in breaks if be > s]  # breaks over before the grid starts
+        if breaks and breaks[0][0] <= s:  # on a break when the grid starts: log on at its end
+            s = breaks.pop(0)[1]
+        if s >= horizon or s >= e:
             return
         if s > env.now:
             yield env.timeout(s - env.now)
@@ -360,12 +375,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             on_e.append(horizon)
 
     # ---- per-interval statistics ------------------------------------------------------------------------
-    arr_t_np = np.asarray(arr_t)
+    arr_t_np = np.asarray(arr_t, dtype=float)
     c_np = np.asarray(arr_c, dtype=np.int64)
-    st = np.asarray(start)
-    h_np = np.asarray(handle)
-    pat_np = np.asarray(patience)
-    ab = np.asarray(abandoned)
+    st = np.asarray(start, dtype=float)
+    h_np = np.asarray(handle, dtype=float)
+    pat_np = np.asarray(patience, dtype=float)
+    ab = np.asarray(abandoned, dtype=bool)
     idx = np.minimum((arr_t_np // dt).astype(np.int64), T - 1)
     answered = ~np.isnan(st)
     wait = np.where(answered, st - arr_t_np, 0.0)

@@ -8,8 +8,11 @@ A schedule is a table, one row per shift or per group of identical shifts (``cou
 
 ``start`` / ``end`` are local ISO times (an offset is written so that DST days are unambiguous; on reading, a
 time without offset is taken in the scenario's time zone); ``breaks`` are ``HH:MM-HH:MM`` local clock times
-separated by ``;``, each placed at its first occurrence after the shift start (so a shift crossing midnight
-works); ``agent`` is empty until the shifts are rostered.
+separated by ``;``, each placed at its first occurrence at or after the shift start and its end at the
+first occurrence after its start (so a shift crossing midnight or a DST change works); where a clock time
+would be ambiguous (the repeated hour of a fall-back night) a break is written as ISO ``start/end`` with
+offsets, e.g. ``2026-10-25T02:30+02:00/2026-10-25T02:45+02:00``; ``agent`` is empty until the shifts are
+rostered.
 """
 
 from __future__ import annotations
@@ -52,6 +55,39 @@ def _fmt_time(ts: pd.Timestamp) -> str:
     return s
 
 
+def _first_at(hour: int, minute: int, after: pd.Timestamp, strictly: bool) -> pd.Timestamp:
+    """The first instant at or after (``strictly``: after) ``after`` whose local wall clock reads
+    ``hour:minute``; both instants of a fall-back hour count, a spring-forward gap moves forward."""
+    tz = after.tz
+    day = after.tz_localize(None).normalize()
+    best = None
+    for k in (-1, 0, 1, 2):
+        naive = day + pd.Timedelta(days=k, hours=hour, minutes=minute)
+        for amb in (True, False):
+            t = naive.tz_localize(tz, nonexistent="shift_forward", ambiguous=amb) if tz else naive
+            if (t > after if strictly else t >= after) and (best is None or t < best):
+                best = t
+    return best
+
+
+def _clock_break(token: str, start: pd.Timestamp):
+    a, b = token.split("-")
+    ha, ma = (int(x) for x in a.strip().split(":"))
+    hb, mb = (int(x) for x in b.strip().split(":"))
+    if not (0 <= ha < 24 and 0 <= hb < 24 and 0 <= ma < 60 and 0 <= mb < 60):
+        raise ValueError
+    bs = _first_at(ha, ma, start, strictly=False)
+    return bs, _first_at(hb, mb, bs, strictly=True)
+
+
+def _format_break(bs: pd.Timestamp, be: pd.Timestamp, start: pd.Timestamp) -> str:
+    """``HH:MM-HH:MM`` when that reads back to the same instants, else ISO ``start/end`` with offsets."""
+    clock = f"{bs:%H:%M}-{be:%H:%M}"
+    if _clock_break(clock, start) == (bs, be):
+        return clock
+    return f"{_fmt_time(bs)}/{_fmt_time(be)}"
+
+
 def _parse_breaks(text, start: pd.Timestamp, end: pd.Timestamp, where: str) -> list[tuple]:
     if text is None or (isinstance(text, float) and np.isnan(text)) or str(text).strip() == "":
         return []
@@ -60,26 +96,21 @@ def _parse_breaks(text, start: pd.Timestamp, end: pd.Timestamp, where: str) -> l
         part = part.strip()
         if not part:
             continue
-        try:
-            a, b = part.split("-")
-            ha, ma = (int(x) for x in a.strip().split(":"))
-            hb, mb = (int(x) for x in b.strip().split(":"))
-            if not (0 <= ha < 24 and 0 <= hb < 24 and 0 <= ma < 60 and 0 <= mb < 60):
-                raise ValueError
-        except ValueError:
-            raise DataError(
-                f"{where}: column 'breaks': expected HH:MM-HH:MM[;HH:MM-HH:MM]; got {text!r}"
-            ) from None
-        local_start = start.tz_localize(None)
-        bs = local_start.normalize() + pd.Timedelta(hours=ha, minutes=ma)
-        if bs < local_start:
-            bs += pd.Timedelta(days=1)
-        dur = pd.Timedelta(hours=hb - ha, minutes=mb - ma)
-        if dur <= pd.Timedelta(0):
-            dur += pd.Timedelta(days=1)
-        bs = bs.tz_localize(start.tz, nonexistent="shift_forward", ambiguous=True)
-        be = bs + dur
-        if be > end:
+        if "/" in part:
+            a, _, b = part.partition("/")
+            bs = _parse_time(a.strip(), start.tz, where, "breaks")
+            be = _parse_time(b.strip(), start.tz, where, "breaks")
+            if be <= bs:
+                raise DataError(f"{where}: column 'breaks': break {part} ends before it starts")
+        else:
+            try:
+                bs, be = _clock_break(part, start)
+            except ValueError:
+                raise DataError(
+                    f"{where}: column 'breaks': expected HH:MM-HH:MM[;HH:MM-HH:MM] (or ISO start/end "
+                    f"with offsets); got {text!r}"
+                ) from None
+        if bs < start or be > end:
             raise DataError(
                 f"{where}: column 'breaks': break {part} does not lie within the shift "
                 f"{_fmt_time(start)} to {_fmt_time(end)}"
@@ -186,7 +217,10 @@ class Schedule:
                 "count": df["count"].astype(int),
                 "start": [_fmt_time(t) for t in df["start"]],
                 "end": [_fmt_time(t) for t in df["end"]],
-                "breaks": [";".join(f"{bs:%H:%M}-{be:%H:%M}" for bs, be in br) for br in df["breaks"]],
+                "breaks": [
+                    ";".join(_format_break(bs, be, st) for bs, be in br)
+                    for st, br in zip(df["start"], df["breaks"])
+                ],
             }
         )
         return out

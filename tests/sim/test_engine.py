@@ -138,3 +138,51 @@ def test_chat_concurrency_equals_erlang_c_with_n_times_m_servers():
     m, h = _ci(d["answered_within"] / d["offered"])
     assert h <= 0.01
     assert abs(m - exact.service_level) <= h, (m, h, exact.service_level)
+
+
+def test_mixed_chat_concurrency_never_loads_an_agent_past_one():
+    """One group serves chats of concurrency 2 and 3: an agent's load (sum of 1/m) stays <= 1, so the busy
+    time of the group never exceeds its logged-on time, even when both queues are long."""
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    chans = [
+        Channel("c2", "chat", aht_s=300, threshold_s=30, concurrency=2),
+        Channel("c3", "chat", aht_s=300, threshold_s=30, concurrency=3),
+    ]
+    sc = Scenario(grid, chans, [SkillGroup("g", ["c2", "c3"])])
+    from tests.conftest import flat_forecast
+
+    fc = flat_forecast(grid, {"c2": 120.0, "c3": 120.0}, {"c2": 300.0, "c3": 300.0})  # 20 Erlangs on 3 agents
+    res = simulate(sc, np.full((1, grid.n), 3), forecast=fc, replications=3, seed=4)
+    g = res.groups
+    assert (g["busy_s"] <= g["available_s"] + 1e-6).all()
+    # saturated: the agents are (almost) always full
+    assert g["busy_s"].sum() >= 0.97 * g["available_s"].sum()
+
+
+def test_zero_arrivals_and_a_break_in_progress_at_the_grid_start():
+    """No contacts at all does not fail; a shift that began before the grid with a break spanning the grid
+    start is logged on only from the break end, exactly as the schedule's coverage says."""
+    import pandas as pd
+
+    from sim import Schedule
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    sc = Scenario(grid, [Channel("voice", "voice", aht_s=200)], [SkillGroup("g", ["voice"])])
+    sched = Schedule.from_frame(
+        pd.DataFrame(
+            {
+                "skill_group": ["g", "g"],
+                "start": ["2026-01-04T22:00", "2026-01-04T20:00"],
+                "end": ["2026-01-05T06:00", "2026-01-05T04:00"],
+                "breaks": ["23:45-00:15;02:00-02:30", "23:00-23:30"],
+            }
+        ),
+        "UTC",
+    )
+    fc = flat_forecast(grid, {"voice": 0.0}, {"voice": 200.0})
+    res = simulate(sc, sched, forecast=fc, replications=2, seed=3)
+    assert res.intervals["offered"].sum() == 0
+    avail = res.groups[res.groups["rep"] == 0]["available_s"].to_numpy()
+    np.testing.assert_allclose(avail, sched.coverage(grid, ["g"])[0] * grid.interval_s)
+    assert avail[0] == 900 + 1800  # the first shift from 00:15, the second the whole interval

@@ -84,3 +84,35 @@ def test_nonexistent_local_time_is_an_error(tmp_path):
     df = pd.DataFrame({"skill_group": ["a"], "start": ["2026-03-29T02:30"], "end": ["2026-03-29T08:00"]})
     with pytest.raises(DataError, match="DST"):
         Schedule.from_frame(df, "Europe/Berlin")
+
+
+def test_breaks_on_dst_nights_are_wall_clock_times_and_round_trip(tmp_path):
+    tz = "Europe/Berlin"
+    # spring forward (02:00 CET -> 03:00 CEST): a 01:45-03:15 break lasts 30 real minutes
+    df = pd.DataFrame(
+        {
+            "skill_group": ["a", "a", "a"],
+            "start": ["2026-03-29T00:00", "2026-10-24T23:00+02:00", "2026-10-24T23:00+02:00"],
+            "end": ["2026-03-29T08:00", "2026-10-25T06:00+01:00", "2026-10-25T06:00+01:00"],
+            # fall back (03:00 CEST -> 02:00 CET): 02:30 happens twice; the clock form takes the first,
+            # the ISO form names the second one
+            "breaks": [
+                "01:45-03:15",
+                "02:30-02:45",
+                "2026-10-25T02:30+01:00/2026-10-25T02:45+01:00",
+            ],
+        }
+    )
+    s = Schedule.from_frame(df, tz)
+    ((bs, be),) = s.shifts["breaks"][0]
+    assert (be - bs) == pd.Timedelta(minutes=30)
+    assert bs == pd.Timestamp("2026-03-29T00:45Z")
+    ((b1, e1),) = s.shifts["breaks"][1]
+    ((b2, e2),) = s.shifts["breaks"][2]
+    assert b1 == pd.Timestamp("2026-10-25T00:30Z") and e1 - b1 == pd.Timedelta(minutes=15)
+    assert b2 == pd.Timestamp("2026-10-25T01:30Z") and e2 - b2 == pd.Timedelta(minutes=15)
+    path = s.to_csv(tmp_path / "schedule.csv")
+    back = Schedule.read_csv(path, tz)
+    for x, y in zip(back.shifts["breaks"], s.shifts["breaks"]):
+        assert x == y
+    assert pd.read_csv(path)["breaks"].tolist()[:2] == ["01:45-03:15", "02:30-02:45"]
