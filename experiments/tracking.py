@@ -108,10 +108,15 @@ def _log_run(
     tags: dict,
     interval_metrics: pd.DataFrame | None = None,
 ) -> str:
+    import logging
+
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
+    # the store's INFO lines ("Creating initial MLflow database tables...") would break the summary table
+    for name in ("mlflow.store.db.utils", "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     uri = tracking["uri"]
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri)

@@ -220,7 +220,8 @@ class SimResult:
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Per channel over the horizon: each figure is a ratio of sums within a replication, then the mean
-        and a ``level`` confidence interval across replications."""
+        and a ``level`` Student-t confidence interval across replications, clipped to the figure's range
+        (0-1 for proportions, >= 0 for ASA)."""
         rows = []
         per_rep = self.intervals.groupby(["channel", "rep"]).sum(numeric_only=True)
         gsum = self.groups.groupby(["skill_group", "rep"]).sum(numeric_only=True)
@@ -246,13 +247,17 @@ class SimResult:
                 "within_s": row.within_s,
                 "offered": float(off.mean()),
             }
-            for name, vals in (
-                ("service_level", sl),
-                ("asa_s", asa),
-                ("abandon_rate", ab),
-                ("occupancy", occ),
+            for name, vals, top in (
+                ("service_level", sl, 1.0),
+                ("asa_s", asa, np.inf),
+                ("abandon_rate", ab, 1.0),
+                ("occupancy", occ, 1.0),
             ):
                 m, lo, hi = mean_ci(vals, level)
+                # a Student-t interval can reach past a proportion's range: report it clipped
+                lo, hi = (
+                    (float(np.clip(lo, 0.0, top)), float(np.clip(hi, 0.0, top))) if lo == lo else (lo, hi)
+                )
                 rec[name] = m
                 rec[f"{name}_ci_low"] = lo
                 rec[f"{name}_ci_high"] = hi
