@@ -48,6 +48,38 @@ def _unknown(cfg: Mapping, allowed, prefix: str):
         raise ConfigError(f"unknown key(s) {extra}; expected some of {sorted(allowed)}", key=prefix)
 
 
+def build_staffing(cfg) -> dict:
+    """``cfg.staffing`` -> keyword arguments of :func:`optim.requirements`."""
+    from optim.requirements import EMAIL_METHODS, METHODS
+
+    st = _plain(cfg)
+    if not isinstance(st, Mapping):
+        raise ConfigError("expected a mapping", key="staffing")
+    _unknown(st, {"method", "email", "uncertainty", "max_occupancy", "chat_slowdown"}, "staffing")
+    method = st.get("method", "erlang_c")
+    if method not in METHODS:
+        raise ConfigError(f"expected one of {list(METHODS)}; got {method!r}", key="staffing.method")
+    email = st.get("email", "workload")
+    if email not in EMAIL_METHODS:
+        raise ConfigError(f"expected one of {list(EMAIL_METHODS)}; got {email!r}", key="staffing.email")
+    unc = st.get("uncertainty", False)
+    if not isinstance(unc, bool):
+        raise ConfigError(f"expected true or false; got {unc!r}", key="staffing.uncertainty")
+    occ = st.get("max_occupancy")
+    if occ is not None and (isinstance(occ, bool) or not isinstance(occ, int | float) or not 0 < occ <= 1):
+        raise ConfigError(f"expected a fraction in (0, 1] or null; got {occ!r}", key="staffing.max_occupancy")
+    slow = st.get("chat_slowdown", 0.0)
+    if isinstance(slow, bool) or not isinstance(slow, int | float) or not slow >= 0:
+        raise ConfigError(f"expected a number >= 0; got {slow!r}", key="staffing.chat_slowdown")
+    return {
+        "method": method,
+        "email": email,
+        "uncertainty": unc,
+        "max_occupancy": None if occ is None else float(occ),
+        "chat_slowdown": float(slow),
+    }
+
+
 def build_scenario(cfg) -> object:
     """``cfg.scenario`` -> :class:`sim.Scenario`."""
     from sim.scenario import Channel, IntervalGrid, Scenario, SkillGroup
@@ -237,9 +269,7 @@ def validate(cfg) -> dict:
         isinstance(fweeks, bool) or not isinstance(fweeks, int) or fweeks < 1
     ):
         raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
-    st = _plain(cfg["staffing"])
-    if st.get("method") != "erlang_c":
-        raise ConfigError(f"expected erlang_c; got {st.get('method')!r}", key="staffing.method")
+    staffing = build_staffing(cfg["staffing"])
     rules, soft, pen = build_rules(cfg["schedule"])
     solver = build_solver(cfg["solver"])
     sm = _plain(cfg["sim"])
@@ -265,6 +295,7 @@ def validate(cfg) -> dict:
         },
         "synthetic": synthetic,
         "forecast": {"model": model, "weeks": fweeks},
+        "staffing": staffing,
         "rules": rules,
         "soft": soft,
         "under_penalty": pen,

@@ -1,64 +1,94 @@
-"""Staffing requirements per channel and interval: agents needed on the floor (before shrinkage).
+"""Staffing requirements per channel and interval: agents needed on the floor, and scheduled.
 
-- voice: Erlang C, the fewest agents with service level >= target within ``threshold_s``
-  (callers who would abandon are assumed to wait: conservative);
-- chat: Erlang C on ``concurrency`` x agents servers with the per-chat handle time, rounded up to agents;
-- email (deferred work): the work of the emails arriving in interval t (volume x AHT) is spread evenly over
-  the open intervals of [t, t + deadline) (a calendar deadline), so that work arriving in the evening is done
-  the next morning; the requirement is the spread workload per interval in agents. This is the plain workload
-  bound: it staffs all of the work within the deadline, whatever the target fraction.
+- voice: the fewest agents with service level >= target within ``threshold_s`` (by the scenario's
+  ``sl_definition``): Erlang C (``method="erlang_c"``: callers who would abandon are assumed to wait, which
+  is conservative) or Erlang A with the channel's exponential patience (``method="erlang_a"``);
+- chat: the same on ``concurrency`` slots per agent (:func:`optim.queueing.chat_metrics`), with an optional
+  ``chat_slowdown`` of each chat's handle time per extra chat held;
+- email (deferred work): ``email="workload"`` spreads each interval's work over the open intervals up to its
+  deadline (:func:`optim.queueing.deferred_workload`; fractional agents); ``email="backlog"`` gives the
+  fewest whole agents per interval that answer the channel's ``target`` of the work within the deadline,
+  carrying the backlog across intervals and closed hours (:func:`optim.queueing.deferred_agents`);
+- ``uncertainty=True`` staffs against the Forecast's gamma rate multipliers (shape of the day and interval
+  multipliers combined), averaging the service level over the rate distribution, calls-weighted, so
+  forecast uncertainty raises staffing;
+- ``max_occupancy`` caps the occupancy of voice and chat agents.
 
-Shrinkage is not applied here: it is applied once, in the schedule (``(1 - shrinkage) x on duty >= need``).
+Shrinkage is applied once, the same way everywhere: ``agents`` is the requirement on the floor, and
+``scheduled = agents / (1 - shrinkage)`` the agents on duty after breaks that the schedule must provide
+(the MIP's ``(1 - shrinkage) x on duty >= agents``).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from forecast.errors import DataError
+from forecast.errors import ConfigError, DataError
 from sim.scenario import ChannelKind, Scenario
 
-from .queueing import agents_for
+from .queueing import (
+    agents_for,
+    chat_metrics,
+    combined_shape,
+    deferred_agents,
+    deferred_workload,
+    expected_metrics,
+    scheduled_agents,
+)
 
-__all__ = ["requirements", "REQUIREMENT_COLUMNS"]
+__all__ = ["requirements", "REQUIREMENT_COLUMNS", "METHODS", "EMAIL_METHODS"]
 
-REQUIREMENT_COLUMNS = ("channel", "interval", "interval_start", "volume", "aht_s", "load_erl", "agents")
+REQUIREMENT_COLUMNS = (
+    "channel",
+    "interval",
+    "interval_start",
+    "volume",
+    "aht_s",
+    "load_erl",
+    "agents",
+    "scheduled",
+    "expected_sl",
+)
+METHODS = ("erlang_c", "erlang_a")
+EMAIL_METHODS = ("workload", "backlog")
 
 
-def _email_spread(
-    work_s: np.ndarray, open_mask: np.ndarray, interval_s: float, deadline_s: float
-) -> np.ndarray:
-    """Spread each interval's work evenly over the open intervals of [t, t + deadline); seconds per interval.
+def _series(f: pd.DataFrame, column: str, starts: pd.DatetimeIndex, tz, default: float) -> np.ndarray:
+    idx = pd.DatetimeIndex(f["interval_start"]).tz_convert(tz)
+    if column not in f.columns:
+        return np.full(len(starts), default)
+    return pd.Series(f[column].to_numpy(float), index=idx).reindex(starts).fillna(default).to_numpy()
 
-    The window may run past the horizon: the share that falls after it belongs to the next period and is not
-    counted here.
+
+def requirements(
+    forecast: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    method: str = "erlang_c",
+    email: str = "workload",
+    uncertainty: bool = False,
+    max_occupancy: float | None = None,
+    chat_slowdown: float = 0.0,
+) -> pd.DataFrame:
+    """Agents needed per channel and interval of ``scenario.grid``, for all channel kinds in one call.
+
+    Returns a DataFrame with columns ``channel, interval, interval_start, volume, aht_s, load_erl, agents,
+    scheduled, expected_sl``: ``agents`` on the floor (whole agents for voice and chat; email: fractional with
+    ``email="workload"``), ``scheduled`` = agents / (1 - shrinkage), and ``expected_sl`` the service level
+    the model predicts at ``agents`` (voice and chat, by the scenario's definition; NaN for email). Outside
+    opening hours the requirement is 0.
     """
-    T = work_s.size
-    w = max(1, int(np.floor(deadline_s / interval_s + 1e-9)))
-    # count open intervals in each window, extending the daily opening pattern past the horizon
-    period = int(round(86400 / interval_s))
-    ext = np.concatenate([open_mask, np.resize(open_mask[-period:] if period <= T else open_mask, w)])
-    cum = np.concatenate([[0], np.cumsum(ext)])
-    out = np.zeros(T + w)
-    for t in np.flatnonzero(work_s > 0):
-        n_open = cum[t + w] - cum[t]
-        if n_open == 0:
-            raise DataError(
-                f"requirements: email arriving in interval {t} cannot be answered within its deadline: "
-                "the centre is closed for the whole window"
-            )
-        out[t : t + w] += work_s[t] * ext[t : t + w] / n_open
-    return out[:T] / interval_s
-
-
-def requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Agents needed on the floor per channel and interval of ``scenario.grid``.
-
-    Returns a DataFrame with columns ``channel, interval, interval_start, volume, aht_s, load_erl, agents``
-    (``agents`` float: whole agents for voice and chat, a fractional workload for email). Outside opening
-    hours the requirement is 0.
-    """
+    if method not in METHODS:
+        raise ConfigError(f"expected one of {list(METHODS)}; got {method!r}", key="method")
+    if email not in EMAIL_METHODS:
+        raise ConfigError(f"expected one of {list(EMAIL_METHODS)}; got {email!r}", key="email")
+    if max_occupancy is not None and not 0 < max_occupancy <= 1:
+        raise ConfigError(f"expected a fraction in (0, 1]; got {max_occupancy!r}", key="max_occupancy")
+    if not chat_slowdown >= 0:
+        raise ConfigError(f"expected a number >= 0; got {chat_slowdown!r}", key="chat_slowdown")
     grid = scenario.grid
     starts = grid.starts
     dt = grid.interval_s
@@ -68,24 +98,72 @@ def requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         f = forecast[forecast["channel"] == ch.name]
         if f.empty:
             raise DataError(f"forecast: column 'channel': no rows for channel {ch.name!r} of the scenario")
-        idx = pd.DatetimeIndex(f["interval_start"]).tz_convert(grid.tz)
-        vol = pd.Series(f["volume"].to_numpy(float), index=idx).reindex(starts).fillna(0.0).to_numpy()
-        aht = pd.Series(f["aht_s"].to_numpy(float), index=idx).reindex(starts).fillna(ch.aht_s).to_numpy()
+        vol = _series(f, "volume", starts, grid.tz, 0.0)
+        aht = _series(f, "aht_s", starts, grid.tz, ch.aht_s)
+        if np.any(~np.isfinite(vol)) or np.any(vol < 0):
+            raise DataError(f"forecast: column 'volume': channel {ch.name!r} has negative or missing volumes")
+        if np.any(~(aht > 0)):
+            raise DataError(f"forecast: column 'aht_s': channel {ch.name!r} has handle times <= 0")
         vol = np.where(open_mask, vol, 0.0)
         load = vol * aht / dt
+        expected = np.full(grid.n, np.nan)
         if ch.kind is ChannelKind.EMAIL:
-            agents = _email_spread(vol * aht, open_mask, dt, ch.deadline_s)
+            if email == "workload":
+                agents = deferred_workload(vol, aht, dt, ch.deadline_s, open_mask=open_mask)
+            else:
+                agents = deferred_agents(vol, aht, dt, ch.deadline_s, target=ch.target, open_mask=open_mask)
         else:
             m = ch.concurrency
-            servers = agents_for(
-                vol / dt,
-                aht,
-                threshold=ch.threshold_s,
-                service_level=ch.target,
-                sl_definition=scenario.sl_definition,
-            )
-            agents = np.ceil(np.asarray(servers) / m).astype(float)
+            patience = ch.patience_s if method == "erlang_a" and math.isfinite(ch.patience_s) else None
+            slow = chat_slowdown if ch.kind is ChannelKind.CHAT else 0.0
+            shape = np.full(grid.n, np.inf)
+            if uncertainty:
+                shape = np.asarray(
+                    combined_shape(
+                        _series(f, "shape_day", starts, grid.tz, np.inf),
+                        _series(f, "shape_interval", starts, grid.tz, np.inf),
+                    ),
+                    dtype=float,
+                )
+                shape = np.broadcast_to(shape, (grid.n,))
+            agents = np.zeros(grid.n)
+            lam = vol / dt
+            for k in np.unique(shape):  # one search per distinct rate shape (usually one per channel)
+                sel = shape == k
+                kw = dict(
+                    patience=patience,
+                    concurrency=m,
+                    slowdown=slow,
+                    sl_definition=scenario.sl_definition,
+                )
+                agents[sel] = agents_for(
+                    lam[sel],
+                    aht[sel],
+                    threshold=ch.threshold_s,
+                    service_level=ch.target,
+                    max_occupancy=max_occupancy,
+                    rate_shape=None if not np.isfinite(k) else float(k),
+                    **kw,
+                )
+                if np.isfinite(k):
+                    q = expected_metrics(
+                        lam[sel], aht[sel], agents[sel], ch.threshold_s, shape=float(k), **kw, _asa=False
+                    )
+                else:
+                    q = chat_metrics(
+                        lam[sel],
+                        aht[sel],
+                        agents[sel],
+                        m,
+                        ch.threshold_s,
+                        patience=math.inf if patience is None else patience,
+                        slowdown=slow,
+                        sl_definition=scenario.sl_definition,
+                        _asa=False,
+                    )
+                expected[sel] = np.asarray(q.service_level, dtype=float)
             load = load / m
+        agents = np.where(open_mask, agents, 0.0)
         frames.append(
             pd.DataFrame(
                 {
@@ -95,7 +173,9 @@ def requirements(forecast: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                     "volume": vol,
                     "aht_s": aht,
                     "load_erl": load,
-                    "agents": np.where(open_mask, agents, 0.0),
+                    "agents": agents,
+                    "scheduled": scheduled_agents(agents, scenario.shrinkage),
+                    "expected_sl": np.where(open_mask & (vol > 0), expected, np.nan),
                 }
             )
         )

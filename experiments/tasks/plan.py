@@ -87,8 +87,13 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     fc = fc[fc["channel"].isin(scenario.channel_names)].reset_index(drop=True)
     timing["forecast_s"] = prog.done(f"{fc['volume'].sum():,.0f} contacts expected")
 
-    prog.step("requirements: Erlang C (voice, chat), workload over deadline (email)")
-    reqs = requirements(fc, scenario)
+    st = values["staffing"]
+    prog.step(
+        f"requirements: {st['method'].replace('_', ' ').title()} (voice, chat), "
+        f"{'workload over deadline' if st['email'] == 'workload' else 'backlog within deadline'} (email)"
+        + (", with forecast uncertainty" if st["uncertainty"] else "")
+    )
+    reqs = requirements(fc, scenario, **st)
     peak = reqs.groupby("interval")["agents"].sum().max()
     timing["requirements_s"] = prog.done(f"peak {peak:.0f} agents on the floor")
 
