@@ -14,7 +14,10 @@ due interval lies past the horizon is due after it (censored: it needs no work i
   email target of the design notes; FIFO fluid model, the backlog carried across intervals and closed
   hours). Work due in a closed interval must be done by the last open interval before it. Agents work only
   in open intervals, at most ``max_occupancy`` of their time; with ``whole=True`` agents are whole numbers and
-  the capacity rounded up carries forward.
+  the capacity rounded up carries forward. With ``target`` < 1 the rule holds for every prefix of the
+  horizon when work already past its deadline waits until the on-time work is done (earliest deadline
+  first); a strictly FIFO centre spends capacity on late work first and needs ``target=1`` (or the
+  simulator) to be sure of its target.
 """
 
 from __future__ import annotations
@@ -146,6 +149,7 @@ def deferred_agents(
         if not openm[t + 1]:
             req[t] = max(req[t], req[t + 1])
     cap_per_agent = interval_s * max_occupancy
+    arrived = np.cumsum(work) + backlog_s  # work cannot be done before it arrives: spare capacity idles
     agents = np.zeros(n)
     done = 0.0
     for t in range(n):
@@ -154,7 +158,7 @@ def deferred_agents(
             if short > 1e-9 * max(1.0, req[t]):
                 k = short / cap_per_agent
                 agents[t] = np.ceil(k - 1e-9) if whole else k
-                done += agents[t] * cap_per_agent
+            done = min(done + agents[t] * cap_per_agent, arrived[t])
         elif req[t] > done + 1e-9 * max(1.0, req[t]):
             raise DataError(
                 f"deferred work: {req[t] - done:.0f} agent-seconds due by the end of interval {t} cannot be "

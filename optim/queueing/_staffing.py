@@ -47,22 +47,34 @@ def combined_shape(shape_day, shape_interval):
         return _out(np.where(var > 0, 1.0 / np.where(var > 0, var, 1.0), np.inf))
 
 
-def _size_biased_nodes(shape: float, k: int = 32):
-    """Nodes and weights for E[G h(G)] with G ~ Gamma(shape, 1/shape) (mean 1): the size-biased gamma
-    Gamma(shape + 1, 1/shape), by Gauss-generalised-Laguerre for moderate shapes and by the Wilson-Hilferty
-    cube-root normal with Gauss-Hermite nodes for large ones."""
+_PROBS = (1e-13, 1e-6, 1e-3, 0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98, 0.999, 1 - 1e-6)
+_KNEE = (-8.0, -5.0, -3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+
+
+def _rate_nodes(shape: float, knee: np.ndarray, width: np.ndarray, order: int = 8):
+    """Quadrature nodes g and weights for G ~ Gamma(shape, 1/shape), per element: composite Gauss-Legendre
+    on panels between quantiles of G and, densely, around the element's knee (the multiplier at which the
+    load reaches the servers, where the service level falls steeply over about ``width``). Returns nodes,
+    calls weights (for E[G h(G)]) and time weights (for E[h(G)]), normalised, along the last axis."""
+    from scipy import stats
+
     if not np.isfinite(shape):
-        return np.ones(1), np.ones(1)
-    if shape <= 60:
-        u, w = special.roots_genlaguerre(k, shape)
-        g = u / shape
-    else:
-        z, w = special.roots_hermitenorm(k)
-        kk = shape + 1.0
-        c = 1.0 / (9.0 * kk)
-        g = kk / shape * np.clip(1.0 - c + z * np.sqrt(c), 0.0, None) ** 3
-    w = w / w.sum()
-    return g, w
+        one = np.ones(knee.shape + (1,))
+        return one, one, one
+    plain = stats.gamma(shape, scale=1.0 / shape)
+    sized = stats.gamma(shape + 1.0, scale=1.0 / shape)
+    lo = float(plain.ppf(_PROBS[0]))
+    hi = float(max(plain.ppf(1 - 1e-13), sized.ppf(1 - 1e-13)))
+    qs = np.concatenate([[lo], plain.ppf(_PROBS[1:]), sized.ppf([0.999, 1 - 1e-6]), [hi]])
+    kp = np.clip(knee[..., None] + width[..., None] * np.asarray(_KNEE), lo, hi)
+    bp = np.sort(np.concatenate([np.broadcast_to(qs, knee.shape + qs.shape), kp], axis=-1), axis=-1)
+    x, w = np.polynomial.legendre.leggauss(order)
+    left, right = bp[..., :-1, None], bp[..., 1:, None]
+    g = (0.5 * (left + right) + 0.5 * (right - left) * x).reshape(knee.shape + (-1,))
+    wt = (0.5 * (right - left) * w).reshape(knee.shape + (-1,))
+    t_w = wt * plain.pdf(g)
+    c_w = t_w * g
+    return g, c_w / c_w.sum(axis=-1, keepdims=True), t_w / t_w.sum(axis=-1, keepdims=True)
 
 
 def expected_metrics(
@@ -87,10 +99,15 @@ def expected_metrics(
     shape = float(shape)
     if not shape > 0:
         raise ValueError("expected_metrics: shape must be > 0 (inf: no extra variance)")
-    lam, s, n, t = np.broadcast_arrays(
-        *(np.asarray(v, dtype=float) for v in (arrival_rate, aht, agents, threshold))
+    lam, s, n, t, m_, f_ = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (arrival_rate, aht, agents, threshold, concurrency, slowdown))
     )
-    g, w = _size_biased_nodes(shape)
+    a = lam * s
+    servers = n * m_ / (1.0 + f_ * (m_ - 1.0))  # full-slot capacity in Erlangs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        knee = np.where(a > 0, servers / np.where(a > 0, a, 1.0), 1.0)
+        width = np.where(a > 0, np.sqrt(np.maximum(servers, 1.0)) / np.where(a > 0, a, 1.0), 0.1)
+    g, w, w_time = _rate_nodes(shape, knee, width)
     ex = (...,) + (None,)
     m = _model(
         lam[ex] * g,
@@ -112,7 +129,7 @@ def expected_metrics(
         a_w = avg(ans)
         asa = np.where(a_w > 0, avg(ans * np.asarray(m.asa)) / np.where(a_w > 0, a_w, 1.0), np.inf)
         sl_ans = np.where(a_w > 0, avg(ans * np.asarray(m.sl_of_answered)) / np.where(a_w > 0, a_w, 1.0), 0.0)
-    occ = avg(np.asarray(m.occupancy) / g)  # E[h(G)] = E_sb[h(G) / G]
+    occ = np.sum(np.asarray(m.occupancy) * w_time, axis=-1)
     p_ab, p_ab_in = avg(m.p_abandon), avg(m.p_abandon_within)
     sl_off = avg(m.sl_offered)
     d = SLDefinition(sl_definition)
@@ -183,23 +200,28 @@ def agents_for(
     if np.any(lam < 0) or np.any(np.isnan(lam)) or np.any(s <= 0) or np.any(np.isnan(s)):
         raise ValueError("agents_for: arrival_rate >= 0 and aht > 0 expected")
 
-    def ok(n):
-        if rate_shape is not None and np.isfinite(rate_shape):
+    shape_out = lam.shape
+    lam, s, t, m, f = (v.ravel() for v in (lam, s, t, m, f))
+    p = None if p is None else p.ravel()
+    uncertain = rate_shape is not None and np.isfinite(rate_shape)
+
+    def ok(n, sel):
+        """Targets met with n agents, for the elements ``sel`` (indices) only."""
+        args = (lam[sel], s[sel], n[sel], t[sel])
+        pp = None if p is None else p[sel]
+        if uncertain:
             q = expected_metrics(
-                lam,
-                s,
-                n,
-                t,
+                *args,
                 shape=rate_shape,
-                patience=p,
-                concurrency=m,
-                slowdown=f,
+                patience=pp,
+                concurrency=m[sel],
+                slowdown=f[sel],
                 sl_definition=d,
                 _asa=max_asa is not None,
             )
         else:
-            q = _model(lam, s, n, t, p, m, f, d, asa=max_asa is not None)
-        good = np.ones(lam.shape, bool)
+            q = _model(*args, pp, m[sel], f[sel], d, asa=max_asa is not None)
+        good = np.asarray(q.stable, dtype=bool).copy()
         if service_level is not None:
             good &= np.asarray(q.service_level) >= service_level - 1e-12
         if max_asa is not None:
@@ -208,8 +230,11 @@ def agents_for(
             good &= np.asarray(q.p_abandon) <= max_abandon + 1e-12
         if max_occupancy is not None:
             good &= np.asarray(q.occupancy) <= max_occupancy + 1e-12
-        return good & np.asarray(q.stable)
+        out = np.zeros(lam.shape, bool)
+        out[sel] = good
+        return out
 
+    everyone = np.arange(lam.size)
     a = lam * s
     # full-slot service capacity per agent relative to one slot: m / (1 + f (m - 1))
     per_agent = m / (1.0 + f * (m - 1.0))
@@ -218,27 +243,31 @@ def agents_for(
     if max_occupancy is not None:  # occupancy <= load / (n m): a lower bound without abandonment
         lo = np.where(no_abandon, np.maximum(lo, np.ceil(a / (m * max_occupancy) - 1e-9)), lo)
     lo = np.where(lam > 0, lo, 0.0)
-    good_lo = ok(lo)
-    # doubling search for an upper bound that meets the targets
-    step = np.maximum(1.0, np.ceil(np.sqrt(np.maximum(a / per_agent, 1.0))))
+    good_lo = ok(lo, everyone)
+    # doubling search for an upper bound that meets the targets, from a step of about sqrt(load) (plus the
+    # rate multiplier's spread under uncertainty)
+    base = np.maximum(a / per_agent, 1.0)
+    step = np.ceil(np.sqrt(base) + (base / np.sqrt(rate_shape) if uncertain else 0.0))
     hi = np.where(good_lo, lo, lo + step)
-    bad = ~good_lo & ~ok(hi)
+    bad = ~good_lo
+    bad &= ~ok(hi, np.flatnonzero(bad))
     while bad.any():
         if np.any(hi[bad] >= max_agents):
             raise ValueError(f"agents_for: more than {max_agents} agents needed")
         step = np.where(bad, step * 2.0, step)
         hi = np.where(bad, np.minimum(lo + step, max_agents), hi)
-        bad = bad & ~ok(hi)
+        bad &= ~ok(hi, np.flatnonzero(bad))
     # bisection on (fail, hi]: fail does not meet the targets, hi does
     fail = np.where(good_lo, lo - 1.0, lo)
     todo = hi - fail > 1
     while todo.any():
+        sel = np.flatnonzero(todo)
         mid = np.where(todo, np.floor((fail + hi) / 2.0), hi)
-        g = ok(mid)
+        g = ok(mid, sel)
         hi = np.where(todo & g, mid, hi)
         fail = np.where(todo & ~g, mid, fail)
         todo = hi - fail > 1
-    out = hi.astype(np.int64)
+    out = hi.astype(np.int64).reshape(shape_out)
     return int(out) if out.ndim == 0 else out
 
 
