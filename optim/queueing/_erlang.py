@@ -161,7 +161,7 @@ def _bd0(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     probabilities", 2000): a series in v = (x - m) / (x + m) when x is near m."""
     d = x - m
     near = np.abs(d) < 0.1 * (x + m)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         far = x * np.log(np.where(near, 1.0, x / m)) + m - x
         v = np.where(near, d / (x + m), 0.0)
     s = d * v
