@@ -124,6 +124,7 @@ def _cli(tmp_path, *args):
         ("scenario.channels.voice.kind=fax", "scenario.channels.voice.kind"),
         ("scenario.channels.email.target=1.5", "scenario.channels.email.target"),
         ("sim.replications=0", "sim.replications"),
+        ("staffing.method=erlang_b", "staffing.method"),
     ],
 )
 def test_bad_overrides_stop_before_work_naming_the_key(tmp_path, override, key):
@@ -210,3 +211,18 @@ def test_parallel_sweep_logs_one_mlflow_run_per_job(tmp_path):
     runs = client.search_runs([client.get_experiment_by_name("wfmlab").experiment_id])
     assert sorted(r.data.tags["seed"] for r in runs) == ["1", "2", "3"]
     assert len(list((tmp_path / "results" / "multirun").rglob("summary.json"))) == 3
+
+
+def test_staffing_options_compose_and_validate():
+    from hydra import compose, initialize_config_module
+
+    from experiments.config import validate
+    from forecast.errors import ConfigError
+
+    with initialize_config_module(config_module="conf", version_base="1.3"):
+        cfg = compose("config", overrides=["staffing=erlang_a", "tracking=none"])
+        bad = compose("config", overrides=["staffing.max_occupancy=1.5", "tracking=none"])
+    st = validate(cfg)["staffing"]
+    assert st["method"] == "erlang_a" and st["uncertainty"] is True and st["email"] == "workload"
+    with pytest.raises(ConfigError, match="staffing.max_occupancy"):
+        validate(bad)
