@@ -428,6 +428,9 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             oldest[c] = np.where(has, edges - a_sorted[first] if a_sorted.size else 0.0, 0.0)
     out["queue_end"] = queue_end
     out["oldest_age_s"] = oldest
+    # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
+    wait_end = np.where(answered, st, np.where(ab, arr_t_np + pat_np, horizon)) if N else np.zeros(0)
+    out["queue_time_s"] = _per_interval(c_np, arr_t_np, wait_end, np.ones(N), C, T, dt)
     out["busy_channel_s"] = _per_interval(seg_c, seg_s, seg_e, seg_w, C, T, dt)
     out["busy_group_s"] = _per_interval(seg_g, seg_s, seg_e, seg_w, G, T, dt)
     out["available_group_s"] = _per_interval(on_g, on_s, on_e, np.ones(len(on_g)), G, T, dt)

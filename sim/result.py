@@ -12,7 +12,9 @@ interval it arrived in):
 - ``due``: contacts whose deadline falls inside the horizon (email; all offered contacts for voice and chat),
   ``answered_within_due``: of those, answered in time. Emails due after the horizon end are censored: they
   count in ``offered`` but not in the email service level;
-- ``queue_end``: contacts waiting at the interval end; ``oldest_age_s``: age of the oldest waiting email.
+- ``queue_end``: contacts waiting at the interval end; ``oldest_age_s``: age of the oldest waiting email;
+- ``queue_time_s``: contact-seconds spent waiting inside the interval (by when the waiting happens, not by
+  arrival), so the mean queue length over the interval is ``queue_time_s / interval_s``.
 
 :attr:`SimResult.groups` has ``available_s`` (agents logged on and not on break) and ``busy_s`` per
 replication x skill group x interval.
@@ -79,7 +81,7 @@ class SimResult:
                 "channel": np.repeat(names, T),
                 "interval": np.tile(np.arange(T), C),
             }
-            for col in (*COUNT_COLUMNS, "queue_end", "oldest_age_s"):
+            for col in (*COUNT_COLUMNS, "queue_end", "oldest_age_s", "queue_time_s"):
                 d[col] = out[col].reshape(-1)
             d["busy_s"] = out["busy_channel_s"].reshape(-1)
             frames.append(pd.DataFrame(d))

@@ -37,6 +37,7 @@ def _result(scope, sl_definition="offered"):
         out.update(
             queue_end=np.zeros((1, GRID.n)),
             oldest_age_s=np.zeros((1, GRID.n)),
+            queue_time_s=np.zeros((1, GRID.n)),
             busy_channel_s=np.zeros((1, GRID.n)),
             busy_group_s=np.ones((1, GRID.n)),
             available_group_s=np.full((1, GRID.n), 2.0),
