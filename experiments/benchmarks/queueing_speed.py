@@ -85,6 +85,11 @@ def main() -> None:
     print(f"  Erlang A voice + chat + email backlog: {t_a * 1e3:8.1f} ms")
     print(f"  baseline linear search, voice only:    {t_base * 1e3:8.1f} ms", end="")
     print(f"  ({t_base / t_c:.0f}x the whole Erlang C set)")
+    t_s, _ = _timed(
+        lambda: agents_for(chat, 600.0, threshold=60.0, service_level=0.8, concurrency=3, slowdown=0.15),
+        repeat=1,
+    )
+    print(f"  chat with slowdown 0.15 (up to {chat.max() * 600:,.0f} Erlangs of chats): {t_s:.2f} s")
     t_u, _ = _timed(lambda: ours(rate_shape=20.0), repeat=1)
     t_ua, _ = _timed(lambda: ours(patience=180.0, rate_shape=20.0), repeat=1)
     print(f"  with forecast uncertainty (shape 20): Erlang C {t_u:.2f} s, Erlang A {t_ua:.2f} s")

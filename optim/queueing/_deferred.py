@@ -4,7 +4,10 @@ Work arriving in interval t (volume x AHT, in agent-seconds) is due by the end o
 the interval containing t's start + deadline less one interval (``clock="calendar"``, so work arriving late
 in an interval is never counted as on time when it is not), or the w-th open interval counting from t
 (``clock="business"``, w = deadline / interval length: only opening hours count). An arrival interval whose
-due interval lies past the horizon is due after it (censored: it needs no work inside the horizon).
+due interval lies past the horizon is due after it (censored: it needs no work inside the horizon). The
+fluid model resolves whole intervals: a deadline shorter than one interval counts as one interval (work is
+due by the end of the interval it arrived in), which is lenient for such deadlines; use the simulator for
+them.
 
 - :func:`deferred_workload` is the plain workload bound: each interval's work spread evenly over the open
   intervals from its arrival to its due interval. Smooth, and enough for everything to be on time, but not

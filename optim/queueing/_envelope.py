@@ -82,6 +82,8 @@ def service_level_envelope(
         hi = np.broadcast_to(hi, (T,))
     else:
         hi = np.broadcast_to(np.asarray(n_max, dtype=np.int64), (T,))
+    if np.any(hi < lo):
+        raise ValueError("service_level_envelope: n_max must be >= n_min")
     hi = np.maximum(hi, lo + 1)
     grid = np.arange(int(lo.min()), int(hi.max()) + 1)
     ns = np.broadcast_to(grid[None, :], (T, grid.size)).astype(float)
@@ -115,12 +117,14 @@ def service_level_envelope(
         n_i, v_i = grid[a:b].astype(float), sl[i, a:b]
         h = upper_concave_hull(n_i, v_i)
         k = 0
+        stop = h[-1]
         for j0, j1 in zip(h, h[1:]):
             slope = (v_i[j1] - v_i[j0]) / (n_i[j1] - n_i[j0])
             if slope <= 0:
+                stop = j0
                 break
             rows.append((i, k, int(n_i[j0]), int(n_i[j1]), float(v_i[j0] - slope * n_i[j0]), float(slope)))
             k += 1
-        top = float(v_i[h[-1]]) if rows and rows[-1][0] == i else float(v_i.max())
-        rows.append((i, k, int(n_i[h[-1]]), int(n_i[-1]), top, 0.0))
+        # flat from where the pieces stop rising to n_max (and beyond)
+        rows.append((i, k, int(n_i[stop]), int(n_i[-1]), float(v_i[stop]), 0.0))
     return pd.DataFrame(rows, columns=["interval", "piece", "n_from", "n_to", "intercept", "slope"])

@@ -96,6 +96,8 @@ def expected_metrics(
     Figures per contact are calls-weighted (E[G f(lambda G)]; the service level of all the calls, not a mean
     of service levels): service level, P(wait), P(abandon); ASA is weighted by answered calls; occupancy is
     a time average (E[occupancy(lambda G)])."""
+    if np.ndim(shape) != 0:
+        raise ValueError("expected_metrics: shape must be a single number (one rate distribution per call)")
     shape = float(shape)
     if not shape > 0:
         raise ValueError("expected_metrics: shape must be > 0 (inf: no extra variance)")
@@ -190,6 +192,35 @@ def agents_for(
         *(np.asarray(v, dtype=float) for v in (arrival_rate, aht, threshold, concurrency, slowdown))
     )
     p = None if patience is None else np.broadcast_to(np.asarray(patience, dtype=float), lam.shape)
+    targets = dict(
+        service_level=service_level,
+        max_asa=max_asa,
+        max_abandon=max_abandon,
+        max_occupancy=max_occupancy,
+        rate_shape=rate_shape,
+    )
+    for key, value in targets.items():
+        if value is not None and np.ndim(value) != 0:
+            raise ValueError(f"agents_for: {key} must be a single number (the same target for every element)")
+    if all(v is None for k, v in targets.items() if k != "rate_shape"):
+        raise ValueError(
+            "agents_for: give at least one target (service_level, max_asa, max_abandon, max_occupancy)"
+        )
+    abandon = p is not None and bool(np.any(np.isfinite(p)))
+    if max_abandon is not None and not abandon:
+        raise ValueError("agents_for: max_abandon needs patience (without it nobody abandons: Erlang C)")
+    if max_asa is not None and rate_shape is not None and np.isfinite(rate_shape) and not abandon:
+        raise ValueError(
+            "agents_for: max_asa cannot be met under rate uncertainty without abandonment: some rates of the "
+            "gamma multiplier overload any number of agents, so the mean wait is infinite; give patience or "
+            "a service_level target instead"
+        )
+    if not np.all(np.isfinite(lam)) or not np.all(np.isfinite(s)):
+        raise ValueError("agents_for: arrival_rate and aht must be finite")
+    if np.any(m < 1) or not np.all(m == np.floor(m)):
+        raise ValueError("agents_for: concurrency must be a whole number >= 1")
+    if np.any(~(f >= 0)):
+        raise ValueError("agents_for: slowdown must be >= 0")
     if service_level is not None and not 0 < service_level < 1:
         raise ValueError("agents_for: service_level must lie in (0, 1)")
     if max_occupancy is not None and not 0 < max_occupancy <= 1:
@@ -235,6 +266,34 @@ def agents_for(
         out[sel] = good
         return out
 
+    if np.any(f > 0):
+        # slowdown makes every service rate smaller than without it and larger than with every agent at full
+        # concurrency (AHT x (1 + f (m - 1))): the answers without slowdown bracket the answer
+        kw = dict(
+            threshold=t,
+            service_level=service_level,
+            max_asa=max_asa,
+            patience=p,
+            max_abandon=max_abandon,
+            max_occupancy=max_occupancy,
+            sl_definition=d,
+            concurrency=m,
+            rate_shape=rate_shape,
+            max_agents=max_agents,
+        )
+        n_fast = np.asarray(agents_for(lam, s, **kw), dtype=float).ravel()
+        n_slow = np.asarray(agents_for(lam, s * (1.0 + f * (m - 1.0)), **kw), dtype=float).ravel()
+        fail, hi = n_fast - 1.0, n_slow
+        todo = hi - fail > 1
+        while todo.any():
+            sel = np.flatnonzero(todo)
+            mid = np.where(todo, np.floor((fail + hi) / 2.0), hi)
+            g = ok(mid, sel)
+            hi = np.where(todo & g, mid, hi)
+            fail = np.where(todo & ~g, mid, fail)
+            todo = hi - fail > 1
+        return _result(hi, shape_out, max_agents)
+
     everyone = np.arange(lam.size)
     a = lam * s
     # full-slot service capacity per agent relative to one slot: m / (1 + f (m - 1))
@@ -268,7 +327,15 @@ def agents_for(
         hi = np.where(todo & g, mid, hi)
         fail = np.where(todo & ~g, mid, fail)
         todo = hi - fail > 1
-    out = hi.astype(np.int64).reshape(shape_out)
+    return _result(hi, shape_out, max_agents)
+
+
+def _result(n, shape, max_agents):
+    if np.any(n > max_agents):
+        raise ValueError(
+            f"agents_for: more than max_agents = {max_agents} agents needed (up to {int(n.max()):,})"
+        )
+    out = n.astype(np.int64).reshape(shape)
     return int(out) if out.ndim == 0 else out
 
 

@@ -258,3 +258,50 @@ def test_service_level_envelope_is_the_smallest_concave_majorant(patience):
         )
         np.testing.assert_allclose(val, ref, atol=1e-9)
         assert (val >= sl - 1e-12).all()
+
+
+# ---- review findings: edges of agents_for and the envelope ----------------------------------------------
+
+
+def test_occupancy_cap_with_abandonment_is_not_met_by_nobody():
+    # with nobody on duty everyone abandons; occupancy is 1 there so that it never rises with n
+    q = erlang_a(10 / 180, 180.0, 60.0, np.arange(0, 15), 20.0)
+    assert q.occupancy[0] == 1.0 and (np.diff(q.occupancy) <= 1e-15).all()
+    n = agents_for(10 / 180, 180.0, max_occupancy=0.85, patience=60.0)
+    assert q.occupancy[n] <= 0.85 < q.occupancy[n - 1]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(arrival_rate=1e4, service_level=0.8, max_agents=1000), "max_agents"),
+        (dict(max_abandon=0.05), "max_abandon needs patience"),
+        (dict(), "at least one target"),
+        (dict(max_asa=30.0, rate_shape=5.0), "max_asa cannot be met"),
+        (dict(service_level=np.array([0.8, 0.9])), "service_level must be a single number"),
+        (dict(service_level=0.8, concurrency=0), "concurrency"),
+        (dict(arrival_rate=np.inf, service_level=0.8), "finite"),
+    ],
+)
+def test_agents_for_rejects_what_it_cannot_answer(kwargs, match):
+    args = dict(arrival_rate=1.0, aht=180.0) | kwargs
+    with pytest.raises(ValueError, match=match):
+        agents_for(args.pop("arrival_rate"), args.pop("aht"), **args)
+
+
+def test_infinite_inputs_are_errors_not_nan():
+    with pytest.raises(ValueError, match="agents"):
+        erlang_c(0.05, 180.0, np.inf)
+    with pytest.raises(ValueError, match="arrival_rate"):
+        erlang_a(np.inf, 180.0, 60.0, 10)
+
+
+def test_envelope_covers_n_min_to_n_max_when_the_curve_is_flat():
+    env = service_level_envelope(np.array([0.1, 1.0]), 300.0, n_min=50, n_max=60)
+    for i in (0, 1):
+        p = env[env.interval == i]
+        assert p.n_from.min() == 50 and p.n_to.max() == 60
+    flat = env[env.interval == 1]  # 300 Erlangs on at most 60 agents: service level 0 throughout
+    assert len(flat) == 1 and flat.slope.iloc[0] == 0 and flat.intercept.iloc[0] == 0
+    with pytest.raises(ValueError, match="n_max"):
+        service_level_envelope(np.array([0.1]), 300.0, n_min=50, n_max=40)
