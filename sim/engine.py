@@ -36,7 +36,7 @@ import simpy
 __all__ = ["SimModel", "run_replication", "stream"]
 
 VOICE, CHAT, EMAIL = 0, 1, 2
-ARRIVALS, HANDLE, PATIENCE, ABSENCE, MULTIPLIERS = 1, 2, 3, 4, 5
+ARRIVALS, HANDLE, PATIENCE, ABSENCE, MULTIPLIERS, BALK = 1, 2, 3, 4, 5, 6
 
 
 def stable_key(name: str) -> int:
@@ -70,7 +70,12 @@ class SimModel:
     aht: np.ndarray
     aht_cv: np.ndarray
     aht_exponential: np.ndarray
+    aht_samples: tuple
     patience: np.ndarray
+    patience_dist: tuple
+    patience_cv: np.ndarray
+    patience_samples: tuple
+    balk: np.ndarray
     concurrency: np.ndarray
     within_s: np.ndarray
     shape_day: np.ndarray
@@ -115,7 +120,9 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     z = rng_h.standard_normal(idx.size)
     cv = float(model.aht_cv[c])
     mean = model.aht[c][idx]
-    if model.aht_exponential[c]:
+    if model.aht_samples[c] is not None:  # empirical shape, the interval's mean
+        handle = mean * model.aht_samples[c][rng_h.integers(0, model.aht_samples[c].size, idx.size)]
+    elif model.aht_exponential[c]:
         handle = mean * rng_h.standard_exponential(idx.size)
     elif cv > 0:
         s2 = math.log1p(cv * cv)
@@ -124,7 +131,23 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
         handle = np.array(mean, dtype=float)
     rng_p = stream(seed, rep, PATIENCE, key)
     p = float(model.patience[c])
-    patience = rng_p.exponential(p, idx.size) if math.isfinite(p) else np.full(idx.size, np.inf)
+    dist = model.patience_dist[c]
+    if not math.isfinite(p):
+        patience = np.full(idx.size, np.inf)
+    elif dist == "empirical":
+        samples = model.patience_samples[c]
+        patience = p * samples[rng_p.integers(0, samples.size, idx.size)]
+    elif dist == "lognormal" and model.patience_cv[c] > 0:
+        s2 = math.log1p(float(model.patience_cv[c]) ** 2)
+        patience = p * np.exp(math.sqrt(s2) * rng_p.standard_normal(idx.size) - 0.5 * s2)
+    elif dist == "lognormal":
+        patience = np.full(idx.size, p)
+    else:
+        patience = rng_p.exponential(p, idx.size)
+    # balking: one uniform per contact from its own stream (drawn for every contact, so staffing-free)
+    balk = stream(seed, rep, BALK, key).random(idx.size) < model.balk[c] if model.balk[c] > 0 else None
+    if balk is not None:
+        patience = np.where(balk, -1.0, patience)  # marks a balker: leaves at once if it would wait
     return times, idx, handle, patience
 
 
@@ -309,6 +332,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
                     unplace(a)
                     begin(a, i, now)
                     return
+        if patience[i] < 0:  # balks: would have to wait, leaves at once
+            patience[i] = 0.0
+            abandoned[i] = True
+            return
         queues[c].append(i)
         if finite_pat[c]:
             ev = env.timeout(patience[i])

@@ -73,10 +73,12 @@ class SLDefinition(StrEnum):
 
 
 class HandleDist(StrEnum):
-    """Handle-time distribution: ``lognormal`` (mean ``aht_s``, CV ``aht_cv``) or ``exponential`` (CV 1)."""
+    """A distribution of handle times or patience: ``lognormal`` (mean and CV), ``exponential`` (CV 1) or
+    ``empirical`` (the given samples, resampled and rescaled to the mean)."""
 
     LOGNORMAL = "lognormal"
     EXPONENTIAL = "exponential"
+    EMPIRICAL = "empirical"
 
 
 class TargetScope(StrEnum):
@@ -218,7 +220,12 @@ class Channel:
     - email: ``target`` of emails answered (handled to completion) within ``deadline_h`` calendar hours.
 
     Handle times are lognormal with mean ``aht_s`` (the Forecast's per-interval ``aht_s`` overrides it) and
-    coefficient of variation ``aht_cv``, or exponential with that mean (``aht_dist="exponential"``).
+    coefficient of variation ``aht_cv``, exponential with that mean (``aht_dist="exponential"``), or
+    empirical (``aht_dist="empirical"``: ``aht_samples`` resampled, rescaled to the interval's mean).
+    Patience (voice and chat): exponential with mean ``patience_s`` by default, lognormal with CV
+    ``patience_cv``, or empirical (``patience_samples`` resampled and rescaled to mean ``patience_s``).
+    ``balk_prob``: a contact that would have to wait leaves at once with this probability (counted as
+    abandoned, with a wait of 0).
     """
 
     name: str
@@ -232,6 +239,11 @@ class Channel:
     deadline_h: float = 24.0
     scope: TargetScope = TargetScope.INTERVAL
     aht_dist: HandleDist = HandleDist.LOGNORMAL
+    aht_samples: tuple = ()
+    patience_dist: HandleDist = HandleDist.EXPONENTIAL
+    patience_cv: float = 1.0
+    patience_samples: tuple = ()
+    balk_prob: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").isalnum():
@@ -250,6 +262,27 @@ class Channel:
         )
         object.__setattr__(self, "concurrency", _number(self.concurrency, "concurrency", lo=1, integer=True))
         object.__setattr__(self, "deadline_h", _number(self.deadline_h, "deadline_h", lo=0, lo_open=True))
+        object.__setattr__(self, "patience_dist", _enum(HandleDist, self.patience_dist, "patience_dist"))
+        object.__setattr__(self, "patience_cv", _number(self.patience_cv, "patience_cv", lo=0))
+        object.__setattr__(self, "balk_prob", _number(self.balk_prob, "balk_prob", lo=0, hi=1))
+        for key, dist in (("aht_samples", self.aht_dist), ("patience_samples", self.patience_dist)):
+            raw = getattr(self, key)
+            try:
+                samples = tuple(float(x) for x in (raw if raw is not None else ()))
+            except (TypeError, ValueError):
+                raise ConfigError(f"expected a list of numbers; got {raw!r}", key=key) from None
+            if any(not (math.isfinite(x) and x >= 0) for x in samples):
+                raise ConfigError("expected finite durations >= 0 (seconds)", key=key)
+            if dist is HandleDist.EMPIRICAL and not (samples and sum(samples) > 0):
+                raise ConfigError(
+                    f"expected a positive sample for an empirical distribution; got {list(samples)}",
+                    key=key,
+                )
+            object.__setattr__(self, key, samples)
+        if self.patience_dist is not HandleDist.EXPONENTIAL and math.isinf(self.patience_s):
+            raise ConfigError(
+                f"patience_dist={self.patience_dist} needs a finite mean patience_s", key="patience_dist"
+            )
         if self.kind is not ChannelKind.CHAT and self.concurrency != 1:
             raise ConfigError(
                 f"concurrency applies to chat channels only; {self.kind} needs 1", key="concurrency"
@@ -262,6 +295,8 @@ class Channel:
             )
         if self.kind is ChannelKind.EMAIL and not math.isinf(self.patience_s):
             raise ConfigError("email does not abandon; leave patience_s unset (inf)", key="patience_s")
+        if self.kind is ChannelKind.EMAIL and self.balk_prob > 0:
+            raise ConfigError("email does not balk; leave balk_prob at 0", key="balk_prob")
 
     @property
     def deadline_s(self) -> float:

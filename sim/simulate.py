@@ -55,6 +55,12 @@ def staffing_shifts(scenario: Scenario, staffing) -> tuple:
     return tuple(shifts)
 
 
+def _unit(samples) -> np.ndarray:
+    """Samples rescaled to mean 1 (an empirical shape; the mean comes from the scenario or the Forecast)."""
+    x = np.asarray(samples, dtype=float)
+    return x / x.mean()
+
+
 def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) -> np.ndarray:
     grid = scenario.grid
     starts = grid.starts
@@ -106,7 +112,16 @@ def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimMode
         aht=aht,
         aht_cv=np.array([c.aht_cv for c in scenario.channels]),
         aht_exponential=np.array([c.aht_dist == "exponential" for c in scenario.channels]),
+        aht_samples=tuple(
+            _unit(c.aht_samples) if c.aht_dist == "empirical" else None for c in scenario.channels
+        ),
         patience=np.array([c.patience_s for c in scenario.channels]),
+        patience_dist=tuple(str(c.patience_dist) for c in scenario.channels),
+        patience_cv=np.array([c.patience_cv for c in scenario.channels]),
+        patience_samples=tuple(
+            _unit(c.patience_samples) if c.patience_dist == "empirical" else None for c in scenario.channels
+        ),
+        balk=np.array([c.balk_prob for c in scenario.channels]),
         concurrency=np.array([c.concurrency for c in scenario.channels]),
         within_s=np.array([c.answer_within_s for c in scenario.channels]),
         shape_day=np.array(shape_day),

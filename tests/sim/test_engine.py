@@ -240,3 +240,56 @@ def test_common_random_numbers_make_one_more_agent_never_worse():
         h = stats.t.ppf(0.995, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
         assert d.mean() + h >= 0, (d.mean(), h)  # >= 0 within the 99% interval
         assert d.mean() > 0  # and an extra agent does help on average
+
+
+def test_balking_matches_the_birth_death_chain():
+    """M/M/c where a caller who finds every agent busy balks with probability b: arrivals join at rate
+    lambda (1 - b) in the states >= c; P(balk) = b P(N >= c) by PASTA."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 4, 60, "UTC")
+    c, aht, lam_h, b = 4, 120.0, 130.0, 0.3
+    ch = Channel("voice", "voice", aht_s=aht, aht_dist="exponential", threshold_s=0.0, balk_prob=b)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
+    fc = flat_forecast(grid, {"voice": lam_h}, {"voice": aht})
+    res = simulate(sc, np.full((1, grid.n), c), forecast=fc, replications=30, seed=4)
+    lam, mu = lam_h / 3600, 1 / aht
+    K = 200
+    rates_up = [lam if k < c else lam * (1 - b) for k in range(K)]
+    logp = np.concatenate(
+        [[0.0], np.cumsum([np.log(rates_up[k]) - np.log(min(k + 1, c) * mu) for k in range(K)])]
+    )
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    exact = b * p[c:].sum()
+    d = _per_rep(res)
+    m, h = _ci(d["abandoned"] / d["offered"])
+    assert h <= 0.01 and abs(m - exact) <= h, (m, h, exact)
+
+
+def test_patience_and_handle_distributions_keep_their_means():
+    """With nobody on duty every caller abandons after its own patience, so the waiting time per caller is
+    its mean patience, for lognormal and empirical (rescaled samples) patience alike; empirical handle times
+    keep the interval's AHT."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    fc = flat_forecast(grid, {"voice": 200.0}, {"voice": 150.0})
+    for kw in (
+        dict(patience_dist="lognormal", patience_cv=1.5),
+        dict(patience_dist="empirical", patience_samples=(10.0, 20.0, 90.0)),
+    ):
+        ch = Channel("voice", "voice", aht_s=150, patience_s=80.0, **kw)
+        sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
+        res = simulate(sc, np.zeros((1, grid.n), int), forecast=fc, replications=20, seed=2)
+        df = res.intervals[res.intervals["interval"] < grid.n - 1]  # callers of the last hour may outlast it
+        per = df.groupby("rep").sum(numeric_only=True)
+        assert (per["abandoned"] == per["offered"]).all()
+        m, h = _ci(per["queue_time_s"] / per["offered"])
+        assert abs(m - 80.0) <= h, (kw, m, h)
+    ch = Channel("voice", "voice", aht_s=150, aht_dist="empirical", aht_samples=(1.0, 2.0, 6.0))
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
+    res = simulate(sc, np.full((1, grid.n), 20), forecast=fc, replications=20, seed=2)
+    per = res.intervals.groupby("rep").sum(numeric_only=True)
+    m, h = _ci(per["handle_sum_s"] / per["answered"])
+    assert abs(m - 150.0) <= h, (m, h)
