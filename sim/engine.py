@@ -177,6 +177,29 @@ def _per_interval(keys, starts, ends, weights, n_keys, T, dt):
     return out[:, :T]
 
 
+WAIT_QUANTILES = (0.5, 0.8, 0.9, 0.95)
+
+
+def _group_quantiles(keys: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray:
+    """Quantiles (linear interpolation, as numpy's default) of ``values`` per key 0..n_keys-1: an array
+    [len(WAIT_QUANTILES), n_keys], NaN for keys without values."""
+    out = np.full((len(WAIT_QUANTILES), n_keys), np.nan)
+    if keys.size == 0:
+        return out
+    order = np.lexsort((values, keys))
+    k, v = keys[order], values[order]
+    counts = np.bincount(k, minlength=n_keys)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    for j, q in enumerate(WAIT_QUANTILES):
+        pos = starts[has] + q * (counts[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, starts[has] + counts[has] - 1)
+        frac = pos - lo
+        out[j, has] = v[lo] * (1 - frac) + v[hi] * frac
+    return out
+
+
 def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarray]:
     """Simulate replication ``rep`` and return per-interval arrays (see :class:`sim.result.SimResult`)."""
     C, T, dt = len(model.kind), model.n_intervals, model.interval_s
@@ -455,6 +478,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             oldest[c] = np.where(has, edges - a_sorted[first] if a_sorted.size else 0.0, 0.0)
     out["queue_end"] = queue_end
     out["oldest_age_s"] = oldest
+    out["wait_quantiles"] = _group_quantiles(flat[answered], wait[answered], C * T).reshape(-1, C, T)
     # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
     wait_end = np.where(answered, st, np.where(ab, arr_t_np + pat_np, horizon)) if N else np.zeros(0)
     out["queue_time_s"] = _per_interval(c_np, arr_t_np, wait_end, np.ones(N), C, T, dt)

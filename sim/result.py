@@ -16,6 +16,12 @@ interval it arrived in):
 - ``queue_time_s``: contact-seconds spent waiting inside the interval (by when the waiting happens, not by
   arrival), so the mean queue length over the interval is ``queue_time_s / interval_s``.
 
+:attr:`SimResult.wait_quantiles` has the waiting-time quantiles ``wait_p50_s``, ``wait_p80_s``,
+``wait_p90_s``, ``wait_p95_s`` of the answered contacts per replication x channel x interval (NaN where
+none was answered).
+With ``warmup_intervals`` > 0, days, target checks and summaries leave out the first intervals (the
+per-interval figures keep them).
+
 :attr:`SimResult.groups` has ``available_s`` (agents logged on and not on break) and ``busy_s`` per
 replication x skill group x interval.
 """
@@ -28,9 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .engine import WAIT_QUANTILES
 from .scenario import ChannelKind, IntervalGrid, SLDefinition
 
-__all__ = ["SimResult", "mean_ci"]
+__all__ = ["SimResult", "mean_ci", "WAIT_QUANTILES"]
 
 COUNT_COLUMNS = (
     "offered",
@@ -43,6 +50,22 @@ COUNT_COLUMNS = (
     "due",
     "answered_within_due",
 )
+
+
+def _quantile_frame(reps, names, T) -> pd.DataFrame | None:
+    """Waiting-time quantiles of the answered contacts per replication x channel x interval (NaN where none
+    was answered)."""
+    if not reps or "wait_quantiles" not in reps[0]:
+        return None
+    frames = []
+    C = len(names)
+    for r, out in enumerate(reps):
+        q = out["wait_quantiles"]  # [len(WAIT_QUANTILES), C, T]
+        d = {"rep": np.full(C * T, r), "channel": np.repeat(names, T), "interval": np.tile(np.arange(T), C)}
+        for k, level in enumerate(WAIT_QUANTILES):
+            d[f"wait_p{round(level * 100)}_s"] = q[k].reshape(-1)
+        frames.append(pd.DataFrame(d))
+    return pd.concat(frames, ignore_index=True)
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -69,9 +92,13 @@ class SimResult:
     groups: pd.DataFrame
     replications: int
     seed: int
+    warmup_intervals: int = 0
+    wait_quantiles: pd.DataFrame | None = None
 
     @classmethod
-    def from_replications(cls, grid, scenario, reps: list[dict], seed: int) -> SimResult:
+    def from_replications(
+        cls, grid, scenario, reps: list[dict], seed: int, warmup_intervals: int = 0
+    ) -> SimResult:
         C, T = len(scenario.channels), grid.n
         names = scenario.channel_names
         frames, gframes = [], []
@@ -116,7 +143,15 @@ class SimResult:
             pd.concat(gframes, ignore_index=True),
             len(reps),
             seed,
+            int(warmup_intervals),
+            _quantile_frame(reps, names, T),
         )
+
+    def _measured(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` without the warm-up intervals (the statistics of days, scopes and summaries)."""
+        if not self.warmup_intervals:
+            return frame
+        return frame[frame["interval"] >= self.warmup_intervals]
 
     # -- figures -------------------------------------------------------------------------------------------
     def _sl(self, df: pd.DataFrame, kind: str) -> np.ndarray:
@@ -170,7 +205,8 @@ class SimResult:
     def by_day(self) -> pd.DataFrame:
         """Service level per channel and local day, pooled over replications (ratio of sums)."""
         day = self.grid.day_index
-        df = self.intervals.assign(day=day[self.intervals["interval"].to_numpy()])
+        measured = self._measured(self.intervals)
+        df = measured.assign(day=day[measured["interval"].to_numpy()])
         sums = df.groupby(["channel", "day"], sort=False).sum(numeric_only=True).reset_index()
         out = []
         for row in self.channels.itertuples(index=False):
@@ -196,11 +232,16 @@ class SimResult:
         days = self.by_day()
         rows = []
         for row in self.channels.itertuples(index=False):
-            pi = per[(per["channel"] == row.name) & per["service_level"].notna()]
+            pi = per[
+                (per["channel"] == row.name)
+                & per["service_level"].notna()
+                & (per["interval"] >= self.warmup_intervals)
+            ]
             dd = days[(days["channel"] == row.name) & days["service_level"].notna()]
             share = float((pi["service_level"] >= row.target - 1e-12).mean()) if len(pi) else np.nan
             worst_day = float(dd["service_level"].min()) if len(dd) else np.nan
-            sums = self.intervals[self.intervals["channel"] == row.name].sum(numeric_only=True)
+            measured = self._measured(self.intervals)
+            sums = measured[measured["channel"] == row.name].sum(numeric_only=True)
             horizon = float(self._sl(sums.to_frame().T, row.kind)[0])
             met = {
                 "interval": share == 1.0,
@@ -225,8 +266,8 @@ class SimResult:
         and a ``level`` Student-t confidence interval across replications, clipped to the figure's range
         (0-1 for proportions, >= 0 for ASA)."""
         rows = []
-        per_rep = self.intervals.groupby(["channel", "rep"]).sum(numeric_only=True)
-        gsum = self.groups.groupby(["skill_group", "rep"]).sum(numeric_only=True)
+        per_rep = self._measured(self.intervals).groupby(["channel", "rep"]).sum(numeric_only=True)
+        gsum = self._measured(self.groups).groupby(["skill_group", "rep"]).sum(numeric_only=True)
         for row in self.channels.itertuples(index=False):
             df = per_rep.loc[row.name]
             sl = self._sl(df, row.kind)

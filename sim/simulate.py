@@ -143,22 +143,33 @@ def simulate(
     workers: int | None = 1,
     executor: Executor | None = None,
     progress: bool = False,
+    warmup_intervals: int = 0,
 ) -> SimResult:
     """Simulate ``replications`` independent replications of the centre.
 
     ``staffing`` is a :class:`~sim.staffing.Schedule` or a table of agents on duty per skill group and
     interval; ``forecast`` gives the arrival rates, handle times and gamma shapes per channel and interval.
     Randomness: one ``SeedSequence(seed)``; replication k uses streams keyed by (k, purpose, channel), so
-    the results are identical for any ``workers`` and two staffings see the same customers.
+    the results are identical for any ``workers`` and two staffings see the same customers. The run starts
+    empty; ``warmup_intervals`` leaves the first intervals out of days, target checks and summaries.
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"expected an integer >= 1; got {replications!r}", key="replications")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"expected an integer >= 0; got {seed!r}", key="seed")
+    if (
+        isinstance(warmup_intervals, bool)
+        or not isinstance(warmup_intervals, int | np.integer)
+        or not 0 <= warmup_intervals < scenario.grid.n
+    ):
+        raise ConfigError(
+            f"expected an integer in [0, {scenario.grid.n}) (grid intervals); got {warmup_intervals!r}",
+            key="warmup_intervals",
+        )
     model = build_model(scenario, staffing, forecast)
     ex = executor or make_executor(workers)
     t0 = time.perf_counter()
     reps = ex.map(run_replication, [(model, int(seed), r) for r in range(replications)])
     if progress:
         print(f"  simulated {replications} replications in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return SimResult.from_replications(scenario.grid, scenario, reps, int(seed))
+    return SimResult.from_replications(scenario.grid, scenario, reps, int(seed), int(warmup_intervals))

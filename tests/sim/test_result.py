@@ -82,3 +82,41 @@ def test_days_and_scopes():
     assert chk["intervals_meeting_target"] == pytest.approx((per >= 0.8).mean())
     assert chk["horizon_service_level"] == pytest.approx(within.sum() / off.sum())
     assert isinstance(res.per_interval(), pd.DataFrame)
+
+
+def test_wait_quantiles_per_group_equal_numpy_quantiles():
+    from sim.engine import WAIT_QUANTILES, _group_quantiles
+
+    rng = np.random.default_rng(0)
+    keys = rng.integers(0, 7, 500)
+    keys[keys == 3] = 4  # key 3 has no values
+    vals = rng.exponential(30.0, 500)
+    q = _group_quantiles(keys, vals, 8)
+    for k in range(8):
+        v = vals[keys == k]
+        if v.size:
+            np.testing.assert_allclose(q[:, k], np.quantile(v, WAIT_QUANTILES), rtol=1e-12)
+        else:
+            assert np.isnan(q[:, k]).all()
+
+
+def test_warmup_intervals_are_left_out_of_summaries_days_and_scopes():
+    from sim import Channel, IntervalGrid, Scenario, SkillGroup, simulate
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = Scenario(grid, [Channel("voice", "voice", aht_s=200, patience_s=100)], [SkillGroup("g", ["voice"])])
+    fc = flat_forecast(grid, {"voice": 60.0}, {"voice": 200.0})
+    staff = np.full((1, grid.n), 3)
+    res = simulate(sc, staff, forecast=fc, replications=4, seed=1, warmup_intervals=5)
+    df = res.intervals[res.intervals["interval"] >= 5].groupby("rep").sum(numeric_only=True)
+    np.testing.assert_allclose(
+        res.summary()["service_level"].iloc[0], (df["answered_within"] / df["offered"]).mean()
+    )
+    assert res.by_day()["offered"].iloc[0] == df["offered"].sum() / 4
+    assert len(res.per_interval()) == grid.n  # the per-interval figures keep the warm-up
+    q = res.wait_quantiles
+    assert list(q.columns[-4:]) == ["wait_p50_s", "wait_p80_s", "wait_p90_s", "wait_p95_s"]
+    assert (q["wait_p95_s"].dropna() >= q["wait_p50_s"].dropna()).all()
+    with pytest.raises(Exception, match="warmup_intervals"):
+        simulate(sc, staff, forecast=fc, replications=2, seed=1, warmup_intervals=grid.n)
