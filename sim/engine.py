@@ -84,6 +84,7 @@ class SimModel:
     priorities: tuple
     shifts: tuple
     shrinkage: float
+    keep_records: bool = False
 
     @property
     def horizon_s(self) -> float:
@@ -478,6 +479,15 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             oldest[c] = np.where(has, edges - a_sorted[first] if a_sorted.size else 0.0, 0.0)
     out["queue_end"] = queue_end
     out["oldest_age_s"] = oldest
+    if model.keep_records:
+        out["records"] = {
+            "channel": c_np,
+            "arrival_s": arr_t_np,
+            "start_s": st,
+            "handle_s": h_np,
+            "patience_s": pat_np,
+            "abandoned": ab,
+        }
     out["wait_quantiles"] = _group_quantiles(flat[answered], wait[answered], C * T).reshape(-1, C, T)
     # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
     wait_end = np.where(answered, st, np.where(ab, arr_t_np + pat_np, horizon)) if N else np.zeros(0)

@@ -19,6 +19,7 @@ interval it arrived in):
 :attr:`SimResult.wait_quantiles` has the waiting-time quantiles ``wait_p50_s``, ``wait_p80_s``,
 ``wait_p90_s``, ``wait_p95_s`` of the answered contacts per replication x channel x interval (NaN where
 none was answered).
+:attr:`SimResult.contacts` (only with ``simulate(..., records=True)``) has one row per contact.
 With ``warmup_intervals`` > 0, days, target checks and summaries leave out the first intervals (the
 per-interval figures keep them).
 
@@ -50,6 +51,22 @@ COUNT_COLUMNS = (
     "due",
     "answered_within_due",
 )
+
+
+def _contact_frame(reps, names) -> pd.DataFrame | None:
+    """One row per contact (when the run kept them): rep, channel, arrival_s, start_s (NaN: not answered),
+    handle_s, patience_s, abandoned, wait_s (answered: start - arrival)."""
+    if not reps or "records" not in reps[0]:
+        return None
+    frames = []
+    for r, out in enumerate(reps):
+        rec = out["records"]
+        df = pd.DataFrame({"rep": r, "channel": np.asarray(names, dtype=object)[rec["channel"]]})
+        for k in ("arrival_s", "start_s", "handle_s", "patience_s", "abandoned"):
+            df[k] = rec[k]
+        df["wait_s"] = df["start_s"] - df["arrival_s"]
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _quantile_frame(reps, names, T) -> pd.DataFrame | None:
@@ -94,6 +111,7 @@ class SimResult:
     seed: int
     warmup_intervals: int = 0
     wait_quantiles: pd.DataFrame | None = None
+    contacts: pd.DataFrame | None = None
 
     @classmethod
     def from_replications(
@@ -145,6 +163,7 @@ class SimResult:
             seed,
             int(warmup_intervals),
             _quantile_frame(reps, names, T),
+            _contact_frame(reps, names),
         )
 
     def _measured(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) 
     return out
 
 
-def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimModel:
+def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame, keep_records: bool = False) -> SimModel:
     """The engine's arrays from the scenario, a staffing and a Forecast (columns of ../shared/DESIGN.md)."""
     need = ("channel", "interval_start", "volume", "aht_s", "shape_day", "shape_interval")
     missing = [c for c in need if c not in forecast.columns]
@@ -130,6 +130,7 @@ def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame) -> SimMode
         priorities=tuple(tuple(names.index(c) for c in g.channels) for g in groups),
         shifts=staffing_shifts(scenario, staffing),
         shrinkage=float(scenario.shrinkage),
+        keep_records=bool(keep_records),
     )
 
 
@@ -144,6 +145,7 @@ def simulate(
     executor: Executor | None = None,
     progress: bool = False,
     warmup_intervals: int = 0,
+    records: bool = False,
 ) -> SimResult:
     """Simulate ``replications`` independent replications of the centre.
 
@@ -152,6 +154,7 @@ def simulate(
     Randomness: one ``SeedSequence(seed)``; replication k uses streams keyed by (k, purpose, channel), so
     the results are identical for any ``workers`` and two staffings see the same customers. The run starts
     empty; ``warmup_intervals`` leaves the first intervals out of days, target checks and summaries.
+    ``records=True`` also keeps one row per contact in ``SimResult.contacts`` (memory: off by default).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"expected an integer >= 1; got {replications!r}", key="replications")
@@ -166,7 +169,7 @@ def simulate(
             f"expected an integer in [0, {scenario.grid.n}) (grid intervals); got {warmup_intervals!r}",
             key="warmup_intervals",
         )
-    model = build_model(scenario, staffing, forecast)
+    model = build_model(scenario, staffing, forecast, keep_records=records)
     ex = executor or make_executor(workers)
     t0 = time.perf_counter()
     reps = ex.map(run_replication, [(model, int(seed), r) for r in range(replications)])

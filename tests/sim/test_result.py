@@ -120,3 +120,27 @@ def test_warmup_intervals_are_left_out_of_summaries_days_and_scopes():
     assert (q["wait_p95_s"].dropna() >= q["wait_p50_s"].dropna()).all()
     with pytest.raises(Exception, match="warmup_intervals"):
         simulate(sc, staff, forecast=fc, replications=2, seed=1, warmup_intervals=grid.n)
+
+
+def test_contact_records_agree_with_the_interval_counts_and_quantiles():
+    from sim import Channel, IntervalGrid, Scenario, SkillGroup, simulate
+    from sim.engine import WAIT_QUANTILES
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = Scenario(grid, [Channel("voice", "voice", aht_s=200, patience_s=100)], [SkillGroup("g", ["voice"])])
+    fc = flat_forecast(grid, {"voice": 70.0}, {"voice": 200.0})
+    res = simulate(sc, np.full((1, grid.n), 4), forecast=fc, replications=3, seed=5, records=True)
+    c = res.contacts
+    c["interval"] = (c["arrival_s"] // 3600).astype(int)
+    by = c.groupby(["rep", "interval"])
+    iv = res.intervals.set_index(["rep", "interval"])
+    np.testing.assert_array_equal(by.size().to_numpy(), iv["offered"].to_numpy())
+    np.testing.assert_array_equal(by["abandoned"].sum().to_numpy(), iv["abandoned"].to_numpy())
+    ans = c[c["start_s"].notna()]
+    qs = ans.groupby(["rep", "interval"])["wait_s"].quantile(list(WAIT_QUANTILES)).unstack()
+    got = res.wait_quantiles.set_index(["rep", "interval"]).loc[qs.index]
+    np.testing.assert_allclose(
+        got[["wait_p50_s", "wait_p80_s", "wait_p90_s", "wait_p95_s"]].to_numpy(), qs.to_numpy()
+    )
+    assert simulate(sc, np.full((1, grid.n), 4), forecast=fc, replications=1, seed=5).contacts is None
