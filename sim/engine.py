@@ -36,7 +36,7 @@ import simpy
 __all__ = ["SimModel", "run_replication", "stream"]
 
 VOICE, CHAT, EMAIL = 0, 1, 2
-ARRIVALS, HANDLE, PATIENCE, ABSENCE, MULTIPLIERS, BALK = 1, 2, 3, 4, 5, 6
+ARRIVALS, HANDLE, PATIENCE, ABSENCE, MULTIPLIERS, BALK, INITIAL = 1, 2, 3, 4, 5, 6, 7
 
 
 def stable_key(name: str) -> int:
@@ -85,6 +85,7 @@ class SimModel:
     shifts: tuple
     shrinkage: float
     keep_records: bool = False
+    initial_ages: tuple = ()  # per channel: ages (s) of the contacts waiting at the start, or None
 
     @property
     def horizon_s(self) -> float:
@@ -152,6 +153,28 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     return times, idx, handle, patience
 
 
+def _initial(model: SimModel, seed: int, rep: int, c: int):
+    """The backlog waiting at the start (email): arrival times -age, oldest first, handle times with the
+    first interval's mean from their own stream, no abandonment."""
+    ages = model.initial_ages[c] if model.initial_ages else None
+    if ages is None or len(ages) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    times = -np.sort(np.asarray(ages, dtype=float))[::-1]
+    rng = stream(seed, rep, INITIAL, int(model.key[c]))
+    mean = float(model.aht[c][0])
+    n = times.size
+    if model.aht_samples[c] is not None:
+        handle = mean * model.aht_samples[c][rng.integers(0, model.aht_samples[c].size, n)]
+    elif model.aht_exponential[c]:
+        handle = mean * rng.standard_exponential(n)
+    elif model.aht_cv[c] > 0:
+        s2 = math.log1p(float(model.aht_cv[c]) ** 2)
+        handle = mean * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
+    else:
+        handle = np.full(n, mean)
+    return times, handle, np.full(n, np.inf)
+
+
 def _per_interval(keys, starts, ends, weights, n_keys, T, dt):
     """Integrate weighted time segments [start, end) into an array [n_keys, T] of seconds per interval."""
     out = np.zeros((n_keys, T + 1))
@@ -209,13 +232,17 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     # ---- customers, drawn up front in arrival order per channel (common random numbers) -------------------
     per_chan = [_arrivals(model, seed, rep, c) for c in range(C)]
-    times = np.concatenate([p[0] for p in per_chan])
-    chan_arr = np.concatenate([np.full(p[0].size, c, dtype=np.int64) for c, p in enumerate(per_chan)])
+    init = [_initial(model, seed, rep, c) for c in range(C)]
+    times = np.concatenate([p[0] for p in init] + [p[0] for p in per_chan])
+    chan_arr = np.concatenate(
+        [np.full(p[0].size, c, dtype=np.int64) for c, p in enumerate(init)]
+        + [np.full(p[0].size, c, dtype=np.int64) for c, p in enumerate(per_chan)]
+    )
     order = np.argsort(times, kind="stable")
     arr_t = times[order].tolist()
     arr_c = chan_arr[order].tolist()
-    handle = np.concatenate([p[2] for p in per_chan])[order].tolist()
-    patience = np.concatenate([p[3] for p in per_chan])[order].tolist()
+    handle = np.concatenate([p[1] for p in init] + [p[2] for p in per_chan])[order].tolist()
+    patience = np.concatenate([p[2] for p in init] + [p[3] for p in per_chan])[order].tolist()
     N = len(arr_t)
     start = [math.nan] * N
     abandoned = [False] * N
@@ -336,7 +363,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     def arrive(i):
         c = arr_c[i]
-        now = arr_t[i]
+        now = max(arr_t[i], env.now)  # the starting backlog arrives "before" the run: served from 0
         if kind[c] == CHAT:
             m = conc[c]
             for k in range(m):
@@ -432,7 +459,8 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     h_np = np.asarray(handle, dtype=float)
     pat_np = np.asarray(patience, dtype=float)
     ab = np.asarray(abandoned, dtype=bool)
-    idx = np.minimum((arr_t_np // dt).astype(np.int64), T - 1)
+    idx = np.clip((arr_t_np // dt).astype(np.int64), 0, T - 1)
+    measured = arr_t_np >= 0  # the initial backlog arrived before the horizon: not in the counts
     answered = ~np.isnan(st)
     wait = np.where(answered, st - arr_t_np, 0.0)
     within_s = model.within_s[c_np] if N else np.zeros(0)
@@ -443,6 +471,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     flat = c_np * T + idx
 
     def count(mask, weights=None):
+        mask = mask & measured
         w = mask.astype(float) if weights is None else np.where(mask, weights, 0.0)
         return np.bincount(flat, weights=w, minlength=C * T).reshape(C, T)
 
@@ -488,7 +517,8 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             "patience_s": pat_np,
             "abandoned": ab,
         }
-    out["wait_quantiles"] = _group_quantiles(flat[answered], wait[answered], C * T).reshape(-1, C, T)
+    am = answered & measured
+    out["wait_quantiles"] = _group_quantiles(flat[am], wait[am], C * T).reshape(-1, C, T)
     # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
     wait_end = np.where(answered, st, np.where(ab, arr_t_np + pat_np, horizon)) if N else np.zeros(0)
     out["queue_time_s"] = _per_interval(c_np, arr_t_np, wait_end, np.ones(N), C, T, dt)

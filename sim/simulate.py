@@ -55,6 +55,45 @@ def staffing_shifts(scenario: Scenario, staffing) -> tuple:
     return tuple(shifts)
 
 
+def _initial_ages(scenario: Scenario, backlog) -> tuple:
+    """``{channel: n}`` (n emails of age 0) or ``{channel: [age_s, ...]}`` -> ages per channel."""
+    if not backlog:
+        return ()
+    if not isinstance(backlog, dict):
+        raise ConfigError(
+            "expected a mapping of email channel -> count or list of ages (s)", key="initial_backlog"
+        )
+    out = []
+    for ch in scenario.channels:
+        v = backlog.get(ch.name)
+        if v is None:
+            out.append(None)
+            continue
+        key = f"initial_backlog.{ch.name}"
+        if ch.kind is not ChannelKind.EMAIL:
+            raise ConfigError(
+                f"a starting backlog applies to email channels; {ch.name!r} is {ch.kind}", key=key
+            )
+        if isinstance(v, int | np.integer) and not isinstance(v, bool):
+            if v < 0:
+                raise ConfigError(f"expected a count >= 0; got {v!r}", key=key)
+            ages = np.zeros(int(v))
+        else:
+            try:
+                ages = np.asarray(v, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"expected a count or a list of ages in seconds; got {v!r}", key=key
+                ) from None
+            if np.any(~np.isfinite(ages)) or np.any(ages < 0):
+                raise ConfigError("expected finite ages >= 0 (seconds)", key=key)
+        out.append(ages)
+    unknown = sorted(set(backlog) - set(scenario.channel_names))
+    if unknown:
+        raise ConfigError(f"unknown channel(s) {unknown}", key="initial_backlog")
+    return tuple(out)
+
+
 def _unit(samples) -> np.ndarray:
     """Samples rescaled to mean 1 (an empirical shape; the mean comes from the scenario or the Forecast)."""
     x = np.asarray(samples, dtype=float)
@@ -74,7 +113,9 @@ def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) 
     return out
 
 
-def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame, keep_records: bool = False) -> SimModel:
+def build_model(
+    scenario: Scenario, staffing, forecast: pd.DataFrame, keep_records: bool = False, initial_backlog=None
+) -> SimModel:
     """The engine's arrays from the scenario, a staffing and a Forecast (columns of ../shared/DESIGN.md)."""
     need = ("channel", "interval_start", "volume", "aht_s", "shape_day", "shape_interval")
     missing = [c for c in need if c not in forecast.columns]
@@ -131,6 +172,7 @@ def build_model(scenario: Scenario, staffing, forecast: pd.DataFrame, keep_recor
         shifts=staffing_shifts(scenario, staffing),
         shrinkage=float(scenario.shrinkage),
         keep_records=bool(keep_records),
+        initial_ages=_initial_ages(scenario, initial_backlog),
     )
 
 
@@ -146,6 +188,7 @@ def simulate(
     progress: bool = False,
     warmup_intervals: int = 0,
     records: bool = False,
+    initial_backlog: dict | None = None,
 ) -> SimResult:
     """Simulate ``replications`` independent replications of the centre.
 
@@ -155,6 +198,9 @@ def simulate(
     the results are identical for any ``workers`` and two staffings see the same customers. The run starts
     empty; ``warmup_intervals`` leaves the first intervals out of days, target checks and summaries.
     ``records=True`` also keeps one row per contact in ``SimResult.contacts`` (memory: off by default).
+    ``initial_backlog`` starts email channels from a backlog (warm start from reality): ``{"email": 120}``
+    (120 emails of age 0) or ``{"email": [ages in s]}``; these emails are answered first (FIFO), take agent
+    time, count in ``queue_end`` and ``queue_time_s`` but not in the offered counts (they arrived before).
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"expected an integer >= 1; got {replications!r}", key="replications")
@@ -169,7 +215,7 @@ def simulate(
             f"expected an integer in [0, {scenario.grid.n}) (grid intervals); got {warmup_intervals!r}",
             key="warmup_intervals",
         )
-    model = build_model(scenario, staffing, forecast, keep_records=records)
+    model = build_model(scenario, staffing, forecast, keep_records=records, initial_backlog=initial_backlog)
     ex = executor or make_executor(workers)
     t0 = time.perf_counter()
     reps = ex.map(run_replication, [(model, int(seed), r) for r in range(replications)])

@@ -293,3 +293,38 @@ def test_patience_and_handle_distributions_keep_their_means():
     per = res.intervals.groupby("rep").sum(numeric_only=True)
     m, h = _ci(per["handle_sum_s"] / per["answered"])
     assert abs(m - 150.0) <= h, (m, h)
+
+
+def test_starting_email_backlog_is_worked_off_first_in_fifo_order():
+    """30 emails waiting at the start, 3 agents, fixed handle time 600 s, no new arrivals: the queue at
+    the interval ends falls by 9 per half hour (21, 12, 3, 0), the oldest waiting email ages with the clock,
+    and the backlog is not counted as offered."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    ch = Channel("email", "email", aht_s=600, aht_cv=0.0, deadline_h=8)
+    sc = Scenario(grid, [ch], [SkillGroup("g", ["email"])])
+    fc = flat_forecast(grid, {"email": 0.0}, {"email": 600.0})
+    res = simulate(
+        sc,
+        np.full((1, grid.n), 3),
+        forecast=fc,
+        replications=1,
+        seed=0,
+        initial_backlog={"email": [3600.0] * 30},
+    )
+    iv = res.intervals
+    np.testing.assert_array_equal(iv["queue_end"].to_numpy()[:5], [21, 12, 3, 0, 0])
+    np.testing.assert_allclose(iv["oldest_age_s"].to_numpy()[:3], [3600 + 1800, 3600 + 3600, 3600 + 5400])
+    assert iv["offered"].sum() == 0
+    np.testing.assert_allclose(iv["busy_s"].to_numpy()[:5], [5400, 5400, 5400, 1800, 0])
+    import pytest
+
+    with pytest.raises(Exception, match="initial_backlog.voice"):
+        sc2 = Scenario(grid, [Channel("voice", "voice")], [SkillGroup("g", ["voice"])])
+        simulate(
+            sc2,
+            np.full((1, grid.n), 3),
+            forecast=flat_forecast(grid, {"voice": 1.0}, {"voice": 300.0}),
+            initial_backlog={"voice": 3},
+        )
