@@ -86,6 +86,7 @@ class SimModel:
     shrinkage: float
     keep_records: bool = False
     initial_ages: tuple = ()  # per channel: ages (s) of the contacts waiting at the start, or None
+    trace: tuple = ()  # per channel: (arrival_s, handle_s, patience_s) arrays to replay instead of drawing
 
     @property
     def horizon_s(self) -> float:
@@ -231,7 +232,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     horizon = model.horizon_s
 
     # ---- customers, drawn up front in arrival order per channel (common random numbers) -------------------
-    per_chan = [_arrivals(model, seed, rep, c) for c in range(C)]
+    if model.trace:  # trace-driven: the same contacts in every replication (only absences vary)
+        per_chan = [(t[0], None, t[1], t[2]) for t in model.trace]
+    else:
+        per_chan = [_arrivals(model, seed, rep, c) for c in range(C)]
     init = [_initial(model, seed, rep, c) for c in range(C)]
     times = np.concatenate([p[0] for p in init] + [p[0] for p in per_chan])
     chan_arr = np.concatenate(

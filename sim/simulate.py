@@ -55,6 +55,61 @@ def staffing_shifts(scenario: Scenario, staffing) -> tuple:
     return tuple(shifts)
 
 
+TRACE_COLUMNS = ("channel", "arrival_s", "handle_s")
+
+
+def _trace(scenario: Scenario, trace) -> tuple:
+    """A contact log to replay: one row per contact with ``channel``, ``arrival_s`` (seconds from the grid
+    start), ``handle_s`` and optional ``patience_s`` (missing or NaN: never abandons)."""
+    if trace is None:
+        return ()
+    if not isinstance(trace, pd.DataFrame):
+        raise ConfigError(
+            "expected a DataFrame with columns channel, arrival_s, handle_s[, patience_s]", key="trace"
+        )
+    missing = [c for c in TRACE_COLUMNS if c not in trace.columns]
+    if missing:
+        raise DataError(f"trace: missing column(s) {missing}; expected {list(TRACE_COLUMNS)} (+ patience_s)")
+    unknown = sorted(set(trace["channel"].astype(str)) - set(scenario.channel_names))
+    if unknown:
+        raise DataError(
+            f"trace: column 'channel': unknown channel(s) {unknown}; expected {scenario.channel_names}"
+        )
+    horizon = scenario.grid.n * scenario.grid.interval_s
+    out = []
+    for ch in scenario.channels:
+        f = trace[trace["channel"].astype(str) == ch.name]
+        t = pd.to_numeric(f["arrival_s"], errors="coerce").to_numpy(float)
+        h = pd.to_numeric(f["handle_s"], errors="coerce").to_numpy(float)
+        if "patience_s" in f.columns:
+            p = pd.to_numeric(f["patience_s"], errors="coerce").to_numpy(float)
+            p = np.where(np.isnan(p), np.inf, p)
+        else:
+            p = np.full(t.size, np.inf)
+        for col, v, ok in (
+            ("arrival_s", t, (t >= 0) & (t < horizon)),
+            ("handle_s", h, np.isfinite(h) & (h >= 0)),
+            ("patience_s", p, p > 0),
+        ):
+            bad = ~ok
+            if bad.any():
+                row = int(f.index[np.flatnonzero(bad)[0]])
+                raise DataError(
+                    f"trace: row {row}: column '{col}': expected "
+                    + (
+                        "seconds in [0, horizon)"
+                        if col == "arrival_s"
+                        else "a duration > 0 (or >= 0 for handle)"
+                    )
+                    + f"; got {v[np.flatnonzero(bad)[0]]!r}"
+                )
+        if ch.kind is ChannelKind.EMAIL:
+            p = np.full(t.size, np.inf)
+        order = np.argsort(t, kind="stable")
+        out.append((t[order], h[order], p[order]))
+    return tuple(out)
+
+
 def _initial_ages(scenario: Scenario, backlog) -> tuple:
     """``{channel: n}`` (n emails of age 0) or ``{channel: [age_s, ...]}`` -> ages per channel."""
     if not backlog:
@@ -114,7 +169,12 @@ def _pivot(forecast: pd.DataFrame, scenario: Scenario, column: str, fill: dict) 
 
 
 def build_model(
-    scenario: Scenario, staffing, forecast: pd.DataFrame, keep_records: bool = False, initial_backlog=None
+    scenario: Scenario,
+    staffing,
+    forecast: pd.DataFrame,
+    keep_records: bool = False,
+    initial_backlog=None,
+    trace=None,
 ) -> SimModel:
     """The engine's arrays from the scenario, a staffing and a Forecast (columns of ../shared/DESIGN.md)."""
     need = ("channel", "interval_start", "volume", "aht_s", "shape_day", "shape_interval")
@@ -173,6 +233,7 @@ def build_model(
         shrinkage=float(scenario.shrinkage),
         keep_records=bool(keep_records),
         initial_ages=_initial_ages(scenario, initial_backlog),
+        trace=_trace(scenario, trace),
     )
 
 
@@ -189,6 +250,7 @@ def simulate(
     warmup_intervals: int = 0,
     records: bool = False,
     initial_backlog: dict | None = None,
+    trace: pd.DataFrame | None = None,
 ) -> SimResult:
     """Simulate ``replications`` independent replications of the centre.
 
@@ -201,6 +263,9 @@ def simulate(
     ``initial_backlog`` starts email channels from a backlog (warm start from reality): ``{"email": 120}``
     (120 emails of age 0) or ``{"email": [ages in s]}``; these emails are answered first (FIFO), take agent
     time, count in ``queue_end`` and ``queue_time_s`` but not in the offered counts (they arrived before).
+    ``trace`` replays a contact log instead of drawing contacts (trace-driven simulation): a DataFrame with
+    ``channel``, ``arrival_s`` (from the grid start), ``handle_s`` and optional ``patience_s``; the
+    forecast then only supplies the handle-time means of the starting backlog.
     """
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ConfigError(f"expected an integer >= 1; got {replications!r}", key="replications")
@@ -215,7 +280,9 @@ def simulate(
             f"expected an integer in [0, {scenario.grid.n}) (grid intervals); got {warmup_intervals!r}",
             key="warmup_intervals",
         )
-    model = build_model(scenario, staffing, forecast, keep_records=records, initial_backlog=initial_backlog)
+    model = build_model(
+        scenario, staffing, forecast, keep_records=records, initial_backlog=initial_backlog, trace=trace
+    )
     ex = executor or make_executor(workers)
     t0 = time.perf_counter()
     reps = ex.map(run_replication, [(model, int(seed), r) for r in range(replications)])
