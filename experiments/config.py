@@ -99,6 +99,7 @@ def build_scenario(cfg) -> object:
             "open_hour",
             "close_hour",
             "shrinkage",
+            "absence",
             "sl_definition",
             "history",
             "channels",
@@ -158,6 +159,7 @@ def build_scenario(cfg) -> object:
             shrinkage=_get(s, "shrinkage", p, 0.0),
             sl_definition=_get(s, "sl_definition", p, "offered"),
             name=str(_get(s, "name", p, "scenario")),
+            absence=_get(s, "absence", p, "shift"),
         )
     except ConfigError as e:
         raise e.under(p) from None

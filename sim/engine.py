@@ -20,7 +20,8 @@ Shifts and breaks: an agent logs on at shift start. When a break is due, the age
 finishes the contacts in hand, then takes the break for its full scheduled length (so a delayed break
 ends late; a break that would start after the shift end is dropped). At shift end the agent likewise
 finishes the contacts in hand, then logs off. Absence (shrinkage): each agent-shift is absent, whole, with
-probability ``shrinkage``, drawn from the absence stream.
+probability ``shrinkage``, drawn from the absence stream; or, with ``absence="interval"``, each interval of
+each shift on its own (an absent stretch is taken like a break: after the contact in hand).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class SimModel:
     shrinkage: float
     keep_records: bool = False
     initial_ages: tuple = ()  # per channel: ages (s) of the contacts waiting at the start, or None
+    absence_per_interval: bool = False
     trace: tuple = ()  # per channel: (arrival_s, handle_s, patience_s) arrays to replay instead of drawing
 
     @property
@@ -174,6 +176,22 @@ def _initial(model: SimModel, seed: int, rep: int, c: int):
     else:
         handle = np.full(n, mean)
     return times, handle, np.full(n, np.inf)
+
+
+def _absent_breaks(shift, dt: float, p: float, rng) -> tuple:
+    """A shift with its absent intervals (each with probability ``p``) added to its breaks, merged."""
+    g, s, e, breaks = shift
+    first, last = int(math.floor(s / dt)), int(math.ceil(e / dt))
+    off = rng.random(max(0, last - first)) < p
+    spans = [(max(s, k * dt), min(e, (k + 1) * dt)) for k, o in zip(range(first, last), off) if o]
+    spans = sorted(list(breaks) + spans)
+    merged: list = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return (g, s, e, merged)
 
 
 def _per_interval(keys, starts, ends, weights, n_keys, T, dt):
@@ -265,9 +283,16 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     # ---- agents ------------------------------------------------------------------------------------------
     rng_abs = stream(seed, rep, ABSENCE)
     shifts = list(model.shifts)
-    absent = (
-        rng_abs.random(len(shifts)) < model.shrinkage if model.shrinkage > 0 else np.zeros(len(shifts), bool)
-    )
+    if model.absence_per_interval and model.shrinkage > 0:
+        # each agent-interval of a shift is absent on its own: absent stretches become extra breaks
+        absent = np.zeros(len(shifts), bool)
+        shifts = [_absent_breaks(sh, model.interval_s, model.shrinkage, rng_abs) for sh in shifts]
+    else:
+        absent = (
+            rng_abs.random(len(shifts)) < model.shrinkage
+            if model.shrinkage > 0
+            else np.zeros(len(shifts), bool)
+        )
     A = len(shifts)
     a_group = [s[0] for s in shifts]
     n_chats = [0] * A  # open chats

@@ -338,7 +338,8 @@ class Scenario:
     arrive and agents work only then; email backlog carries over closed hours). ``shrinkage`` is the share of
     scheduled time lost to absence, meetings and training (not scheduled breaks), applied once: the schedule
     needs ``(1 - shrinkage) x agents on duty after breaks >= agents needed on the floor``, and the simulator
-    removes absent agents at random with the same rate.
+    removes absent agents at random with the same rate: each agent-shift whole (``absence="shift"``, as
+    absence for a day) or each agent-interval on its own (``absence="interval"``, as meetings and training).
     """
 
     grid: IntervalGrid
@@ -349,12 +350,15 @@ class Scenario:
     shrinkage: float = 0.0
     sl_definition: SLDefinition = SLDefinition.OFFERED
     name: str = "scenario"
+    absence: str = "shift"
     meta: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "sl_definition", _enum(SLDefinition, self.sl_definition, "sl_definition"))
+        if self.absence not in ("shift", "interval"):
+            raise ConfigError(f"expected 'shift' or 'interval'; got {self.absence!r}", key="absence")
         _number(self.open_hour, "open_hour", lo=0, hi=24)
         _number(self.close_hour, "close_hour", lo=0, hi=24)
         if self.close_hour <= self.open_hour:
@@ -426,5 +430,6 @@ class Scenario:
             self.shrinkage,
             self.sl_definition,
             self.name,
-            dict(self.meta),
+            absence=self.absence,
+            meta=dict(self.meta),
         )

@@ -234,6 +234,7 @@ def build_model(
         keep_records=bool(keep_records),
         initial_ages=_initial_ages(scenario, initial_backlog),
         trace=_trace(scenario, trace),
+        absence_per_interval=scenario.absence == "interval",
     )
 
 

@@ -354,3 +354,31 @@ def test_replaying_a_runs_own_contacts_reproduces_it_exactly():
     bad.loc[bad.index[3], "handle_s"] = -1.0
     with pytest.raises(DataError, match=r"row 3: column 'handle_s'"):
         simulate(sc, staff, forecast=fc, replications=1, seed=3, trace=bad)
+
+
+def test_absence_per_interval_removes_the_shrinkage_share_of_agent_time():
+    """With absence per interval each agent-interval is absent with probability s: logged-on time is
+    (1 - s) x scheduled time within a binomial confidence interval; per shift, whole shifts go."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    fc = flat_forecast(grid, {"voice": 0.0}, {"voice": 200.0})
+    staff = np.full((1, grid.n), 10)
+    for absence in ("interval", "shift"):
+        sc = Scenario(
+            grid,
+            [Channel("voice", "voice", aht_s=200)],
+            [SkillGroup("g", ["voice"])],
+            shrinkage=0.25,
+            absence=absence,
+        )
+        res = simulate(sc, staff, forecast=fc, replications=20, seed=6)
+        avail = res.groups["available_s"].to_numpy() / grid.interval_s  # agents on per interval
+        share = avail.sum() / (staff.sum() * 20)
+        # interval mode: 480 x 20 independent agent-intervals; shift mode: 10 x 20 agent-shifts
+        n = 480 * 20 if absence == "interval" else 10 * 20
+        se = np.sqrt(0.25 * 0.75 / n)
+        assert abs(share - 0.75) <= Z999 * se, (absence, share)
+        if absence == "shift":  # whole shifts: every rep has a whole number of agents on all day
+            per = res.groups.groupby("rep")["available_s"].apply(lambda x: np.ptp(x.to_numpy()))
+            assert (per == 0).all()
