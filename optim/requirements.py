@@ -109,9 +109,19 @@ def requirements(
         expected = np.full(grid.n, np.nan)
         if ch.kind is ChannelKind.EMAIL:
             if email == "workload":
-                agents = deferred_workload(vol, aht, dt, ch.deadline_s, open_mask=open_mask)
+                agents = deferred_workload(
+                    vol, aht, dt, ch.deadline_s, open_mask=open_mask, clock=ch.deadline_clock
+                )
             else:
-                agents = deferred_agents(vol, aht, dt, ch.deadline_s, target=ch.target, open_mask=open_mask)
+                agents = deferred_agents(
+                    vol,
+                    aht,
+                    dt,
+                    ch.deadline_s,
+                    target=ch.target,
+                    open_mask=open_mask,
+                    clock=ch.deadline_clock,
+                )
         else:
             m = ch.concurrency
             patience = ch.patience_s if method == "erlang_a" and math.isfinite(ch.patience_s) else None

@@ -88,6 +88,8 @@ class SimModel:
     keep_records: bool = False
     initial_ages: tuple = ()  # per channel: ages (s) of the contacts waiting at the start, or None
     absence_per_interval: bool = False
+    business_clock: np.ndarray | None = None  # per channel: deadline counted in opening hours only
+    open_mask: np.ndarray | None = None  # per interval: the centre is open
     trace: tuple = ()  # per channel: (arrival_s, handle_s, patience_s) arrays to replay instead of drawing
 
     @property
@@ -176,6 +178,28 @@ def _initial(model: SimModel, seed: int, rep: int, c: int):
     else:
         handle = np.full(n, mean)
     return times, handle, np.full(n, np.inf)
+
+
+def _business_due(arrival: np.ndarray, deadline: np.ndarray, open_mask: np.ndarray, dt: float) -> np.ndarray:
+    """The instant at which ``deadline`` seconds of opening hours have passed since each ``arrival`` (open
+    intervals count whole; past the horizon the last day's pattern repeats)."""
+    T = open_mask.size
+    period = max(1, int(round(86400.0 / dt)))
+    open_per_day = float((open_mask[-period:] if period <= T else open_mask).sum()) * dt
+    if open_per_day <= 0:
+        return np.full(arrival.shape, np.inf)  # never open again: never due inside any horizon
+    days = int(np.ceil(float(np.max(deadline, initial=0.0)) / open_per_day)) + 1
+    extra = (days + 1) * period
+    tail = open_mask[-period:] if period <= T else open_mask
+    ext = np.concatenate([open_mask, np.resize(tail, extra)]).astype(float)
+    cum = np.concatenate([[0.0], np.cumsum(ext) * dt])  # open seconds before each edge
+    k = np.clip((arrival // dt).astype(np.int64), 0, ext.size - 1)
+    o_arr = cum[k] + ext[k] * (arrival - k * dt)
+    target = o_arr + deadline
+    # first edge index j with cum[j] >= target; the due instant lies in interval j - 1, which is open
+    j = np.searchsorted(cum, target, side="left")
+    j = np.clip(j, 1, cum.size - 1)
+    return (j - 1) * dt + (target - cum[j - 1])
 
 
 def _absent_breaks(shift, dt: float, p: float, rng) -> tuple:
@@ -494,8 +518,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     wait = np.where(answered, st - arr_t_np, 0.0)
     within_s = model.within_s[c_np] if N else np.zeros(0)
     is_email = (model.kind[c_np] == EMAIL) if N else np.zeros(0, bool)
-    within = answered & np.where(is_email, st + h_np - arr_t_np <= within_s, wait <= within_s)
-    due = np.where(is_email, arr_t_np + within_s <= horizon, True)
+    due_at = arr_t_np + within_s  # the instant by which an email must be answered
+    if N and model.business_clock is not None and np.any(model.business_clock):
+        biz = is_email & model.business_clock[c_np]
+        due_at = np.where(biz, _business_due(arr_t_np, within_s, model.open_mask, dt), due_at)
+    within = answered & np.where(is_email, st + h_np <= due_at, wait <= within_s)
+    due = np.where(is_email, due_at <= horizon, True)
     ab_within = ab & (pat_np <= within_s)
     flat = c_np * T + idx
 

@@ -217,7 +217,8 @@ class Channel:
     - voice/chat: ``target`` of contacts answered within ``threshold_s`` (e.g. 0.8 within 20 s);
       voice callers abandon after an exponential patience of mean ``patience_s`` (inf: never);
     - chat: an agent holds up to ``concurrency`` chats;
-    - email: ``target`` of emails answered (handled to completion) within ``deadline_h`` calendar hours.
+    - email: ``target`` of emails answered (handled to completion) within ``deadline_h`` hours, on the
+      calendar or, with ``deadline_clock="business"``, counting only the scenario's opening hours.
 
     Handle times are lognormal with mean ``aht_s`` (the Forecast's per-interval ``aht_s`` overrides it) and
     coefficient of variation ``aht_cv``, exponential with that mean (``aht_dist="exponential"``), or
@@ -244,6 +245,7 @@ class Channel:
     patience_cv: float = 1.0
     patience_samples: tuple = ()
     balk_prob: float = 0.0
+    deadline_clock: str = "calendar"
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").isalnum():
@@ -265,6 +267,11 @@ class Channel:
         object.__setattr__(self, "patience_dist", _enum(HandleDist, self.patience_dist, "patience_dist"))
         object.__setattr__(self, "patience_cv", _number(self.patience_cv, "patience_cv", lo=0))
         object.__setattr__(self, "balk_prob", _number(self.balk_prob, "balk_prob", lo=0, hi=1))
+        if self.deadline_clock not in ("calendar", "business"):
+            raise ConfigError(
+                f"expected 'calendar' or 'business' (opening hours only); got {self.deadline_clock!r}",
+                key="deadline_clock",
+            )
         for key, dist in (("aht_samples", self.aht_dist), ("patience_samples", self.patience_dist)):
             raw = getattr(self, key)
             try:

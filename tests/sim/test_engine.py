@@ -1,6 +1,7 @@
 """The simulator against theory: M/M/c (Erlang C) and M/M/c+M (birth-death chain), plus CRN and workers."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from optim.queueing import erlang_c
@@ -382,3 +383,55 @@ def test_absence_per_interval_removes_the_shrinkage_share_of_agent_time():
         if absence == "shift":  # whole shifts: every rep has a whole number of agents on all day
             per = res.groups.groupby("rep")["available_s"].apply(lambda x: np.ptp(x.to_numpy()))
             assert (per == 0).all()
+
+
+def test_email_deadline_on_the_business_clock():
+    """Emails arriving at 17:00-17:30 with a 2-hour deadline, centre open 08:00-18:00, agents from 08:00
+    the next day: all late on the calendar clock, all on time on the business clock (due 09:00-09:30),
+    and the requirements spread their work over those business hours."""
+    from optim import requirements
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 2, 30, "UTC")
+    vol = np.zeros(grid.n)
+    vol[34] = 20.0  # 17:00 on day 0
+    staff = np.zeros((1, grid.n), int)
+    staff[0, 48 + 16 : 48 + 20] = 10  # 08:00-10:00 on day 1
+    fc = flat_forecast(grid, {"email": vol}, {"email": 60.0})
+    out = {}
+    for clock in ("calendar", "business"):
+        ch = Channel("email", "email", aht_s=60, aht_cv=0.0, deadline_h=2, target=0.9, deadline_clock=clock)
+        sc = Scenario(grid, [ch], [SkillGroup("g", ["email"])], open_hour=8, close_hour=18)
+        res = simulate(sc, staff, forecast=fc, replications=3, seed=1)
+        tot = res.intervals.sum(numeric_only=True)
+        out[clock] = tot["answered_within_due"] / tot["due"]
+        reqs = requirements(fc, sc)["agents"].to_numpy()
+        if clock == "business":  # 2 business hours from 17:00: 17:00-18:00 today, 08:00-09:00 tomorrow
+            assert reqs[34:36].sum() > 0 and reqs[48 + 16 : 48 + 18].sum() > 0 and reqs[36:64].sum() == 0
+    assert out["calendar"] == 0.0 and out["business"] == 1.0
+
+
+def test_business_due_instants_against_a_walk_through_the_intervals():
+    from sim.engine import _business_due
+
+    rng = np.random.default_rng(9)
+    dt = 900.0
+    day = np.zeros(96, bool)
+    day[30:70] = True
+    open_mask = np.tile(day, 3)
+    arrival = rng.uniform(0, open_mask.size * dt, 200)
+    deadline = rng.uniform(60, 30 * 3600, 200)
+    got = _business_due(arrival, deadline, open_mask, dt)
+    ext = np.tile(day, 20)
+    for a, d, g in zip(arrival, deadline, got):
+        t, left = a, d
+        k = int(t // dt)
+        while True:
+            end = (k + 1) * dt
+            if ext[k]:
+                if end - t >= left:
+                    want = t + left
+                    break
+                left -= end - t
+            t, k = end, k + 1
+        assert g == pytest.approx(want, abs=1e-6)
