@@ -10,7 +10,7 @@ from sim import Channel, IntervalGrid, Scenario, SkillGroup, simulate
 Z999 = stats.norm.ppf(0.9995)
 
 
-def _mmc(patience_s=np.inf, days=5, reps=30, n=5, lam_per_h=210.0, aht=60.0, seed=11):
+def _mmc(patience_s=np.inf, days=5, reps=30, n=5, lam_per_h=210.0, aht=60.0, seed=11, records=False):
     grid = IntervalGrid.from_days("2026-01-05", days, 60, "UTC")
     ch = Channel("voice", "voice", aht_s=aht, aht_dist="exponential", threshold_s=20, patience_s=patience_s)
     sc = Scenario(grid, [ch], [SkillGroup("g", ["voice"])])
@@ -18,7 +18,7 @@ def _mmc(patience_s=np.inf, days=5, reps=30, n=5, lam_per_h=210.0, aht=60.0, see
 
     fc = flat_forecast(grid, {"voice": lam_per_h}, {"voice": aht})
     staff = np.full((1, grid.n), n)
-    return sc, fc, simulate(sc, staff, forecast=fc, replications=reps, seed=seed)
+    return sc, fc, simulate(sc, staff, forecast=fc, replications=reps, seed=seed, records=records)
 
 
 def _per_rep(res, warmup_intervals=2):
@@ -64,13 +64,32 @@ def _mmc_abandon_chain(lam, mu, theta, c, T, kmax=400):
 
 
 def test_mmc_with_abandonment_matches_the_birth_death_chain():
+    """M/M/4+M: P(abandon) and P(wait) against the chain solved here, and service level, ASA and P(wait)
+    against Erlang A (optim.queueing), each inside the 99.9% interval of 30 replications after warm-up."""
+    from optim.queueing import erlang_a
+
     patience = 120.0
-    sc, fc, res = _mmc(patience_s=patience, n=4, lam_per_h=250.0, seed=5)
+    sc, fc, res = _mmc(patience_s=patience, n=4, lam_per_h=250.0, seed=5, records=True)
     d = _per_rep(res)
     p_ab, p_wait = _mmc_abandon_chain(250 / 3600, 1 / 60, 1 / patience, 4, 20)
+    exact = erlang_a(250 / 3600, 60.0, patience, 4, 20.0)
+    assert exact.p_abandon == pytest.approx(p_ab, rel=1e-9) and exact.p_wait == pytest.approx(
+        p_wait, rel=1e-9
+    )
     m, h = _ci(d["abandoned"] / d["offered"])
     assert h <= 0.01
     assert abs(m - p_ab) <= h, (m, h, p_ab)
+    m, h = _ci(d["answered_within"] / d["offered"])
+    assert h <= 0.01 and abs(m - exact.service_level) <= h, (m, h, exact.service_level)
+    m, h = _ci(d["wait_sum_s"] / d["answered"])
+    assert abs(m - exact.asa) <= h, (m, h, exact.asa)
+    # P(wait): callers not answered at once, from the per-contact records (after the warm-up)
+    c = res.contacts[
+        (res.contacts["arrival_s"] >= 2 * 3600) & (res.contacts["arrival_s"] < (5 * 24 - 1) * 3600)
+    ]
+    waited = ~(c["wait_s"] == 0)
+    m, h = _ci(waited.groupby(c["rep"]).mean())
+    assert h <= 0.01 and abs(m - exact.p_wait) <= h, (m, h, exact.p_wait)
 
 
 def test_common_random_numbers_and_workers():
