@@ -68,15 +68,18 @@ def build_staffing(cfg) -> dict:
     occ = st.get("max_occupancy")
     if occ is not None and (isinstance(occ, bool) or not isinstance(occ, int | float) or not 0 < occ <= 1):
         raise ConfigError(f"expected a fraction in (0, 1] or null; got {occ!r}", key="staffing.max_occupancy")
-    slow = st.get("chat_slowdown", 0.0)
-    if isinstance(slow, bool) or not isinstance(slow, int | float) or not slow >= 0:
-        raise ConfigError(f"expected a number >= 0; got {slow!r}", key="staffing.chat_slowdown")
+    slow = st.get("chat_slowdown")
+    if slow is not None and (isinstance(slow, bool) or not isinstance(slow, int | float) or not slow >= 0):
+        raise ConfigError(
+            f"expected a number >= 0, or null for each channel's own; got {slow!r}",
+            key="staffing.chat_slowdown",
+        )
     return {
         "method": method,
         "email": email,
         "uncertainty": unc,
         "max_occupancy": None if occ is None else float(occ),
-        "chat_slowdown": float(slow),
+        "chat_slowdown": None if slow is None else float(slow),
     }
 
 

@@ -3,8 +3,9 @@
 - voice: the fewest agents with service level >= target within ``threshold_s`` (by the scenario's
   ``sl_definition``): Erlang C (``method="erlang_c"``: callers who would abandon are assumed to wait, which
   is conservative) or Erlang A with the channel's exponential patience (``method="erlang_a"``);
-- chat: the same on ``concurrency`` slots per agent (:func:`optim.queueing.chat_metrics`), with an optional
-  ``chat_slowdown`` of each chat's handle time per extra chat held;
+- chat: the same on ``concurrency`` slots per agent (:func:`optim.queueing.chat_metrics`), with each
+  channel's ``chat_slowdown`` of a chat's pace per extra chat held (the simulator's model; the
+  ``chat_slowdown`` argument overrides it for every chat channel);
 - email (deferred work): ``email="workload"`` spreads each interval's work over the open intervals up to its
   deadline (:func:`optim.queueing.deferred_workload`; fractional agents); ``email="backlog"`` gives the
   fewest whole agents per interval that answer the channel's ``target`` of the work within the deadline,
@@ -71,7 +72,7 @@ def requirements(
     email: str = "workload",
     uncertainty: bool = False,
     max_occupancy: float | None = None,
-    chat_slowdown: float = 0.0,
+    chat_slowdown: float | None = None,
 ) -> pd.DataFrame:
     """Agents needed per channel and interval of ``scenario.grid``, for all channel kinds in one call.
 
@@ -87,8 +88,8 @@ def requirements(
         raise ConfigError(f"expected one of {list(EMAIL_METHODS)}; got {email!r}", key="email")
     if max_occupancy is not None and not 0 < max_occupancy <= 1:
         raise ConfigError(f"expected a fraction in (0, 1]; got {max_occupancy!r}", key="max_occupancy")
-    if not chat_slowdown >= 0:
-        raise ConfigError(f"expected a number >= 0; got {chat_slowdown!r}", key="chat_slowdown")
+    if chat_slowdown is not None and not chat_slowdown >= 0:
+        raise ConfigError(f"expected a number >= 0 or None; got {chat_slowdown!r}", key="chat_slowdown")
     grid = scenario.grid
     starts = grid.starts
     dt = grid.interval_s
@@ -125,7 +126,11 @@ def requirements(
         else:
             m = ch.concurrency
             patience = ch.patience_s if method == "erlang_a" and math.isfinite(ch.patience_s) else None
-            slow = chat_slowdown if ch.kind is ChannelKind.CHAT else 0.0
+            slow = (
+                (ch.chat_slowdown if chat_slowdown is None else chat_slowdown)
+                if ch.kind is ChannelKind.CHAT
+                else 0.0
+            )
             shape = np.full(grid.n, np.inf)
             if uncertainty:
                 shape = np.asarray(

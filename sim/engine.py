@@ -88,6 +88,7 @@ class SimModel:
     keep_records: bool = False
     initial_ages: tuple = ()  # per channel: ages (s) of the contacts waiting at the start, or None
     absence_per_interval: bool = False
+    chat_slowdown: np.ndarray | None = None  # per channel: handle-time growth per extra chat held
     business_clock: np.ndarray | None = None  # per channel: deadline counted in opening hours only
     open_mask: np.ndarray | None = None  # per interval: the centre is open
     trace: tuple = ()  # per channel: (arrival_s, handle_s, patience_s) arrays to replay instead of drawing
@@ -333,6 +334,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     env = simpy.Environment()
 
+    slow = model.chat_slowdown.tolist() if model.chat_slowdown is not None else [0.0] * C
+    slow_open = [{} for _ in range(A)]  # per agent: slowed chats in hand
+    version: dict = {}
+
     def fits(a, c):
         return load[a] + inv_conc[c] <= 1.0 + 1e-9
 
@@ -358,6 +363,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         else:
             full[a] = True
             w = 1.0
+        if slow[c] > 0:  # the chat's pace depends on the agent's open chats: scheduled by reslow
+            slow_open[a][i] = [h, now, 1.0]  # remaining work (s alone), last update, current pace
+            reslow(a, now)
+            return
         seg_g.append(a_group[a])
         seg_c.append(c)
         seg_s.append(now)
@@ -365,6 +374,34 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         seg_w.append(w)
         ev = env.timeout(h)
         ev.callbacks.append(lambda _ev, a=a, i=i: finish(a, i))
+        if slow_open[a]:
+            reslow(a, now)
+
+    def reslow(a, now):
+        """Bring the agent's slowed chats up to ``now`` at their old pace, then reschedule their ends at the
+        pace of the agent's current number of open chats: 1 / (1 + slowdown (k - 1))."""
+        k = n_chats[a]
+        for j, st_ in slow_open[a].items():
+            st_[0] -= (now - st_[1]) * st_[2]
+            st_[1] = now
+            st_[2] = 1.0 / (1.0 + slow[arr_c[j]] * max(k - 1, 0))
+            version[j] = version.get(j, 0) + 1
+            ev = env.timeout(max(st_[0], 0.0) / st_[2])
+            ev.callbacks.append(lambda _ev, a=a, j=j, v=version[j]: finish_slow(a, j, v))
+
+    def finish_slow(a, i, v):
+        if version.get(i) != v or i not in slow_open[a]:
+            return  # rescheduled since
+        del slow_open[a][i]
+        c = arr_c[i]
+        seg_g.append(a_group[a])
+        seg_c.append(c)
+        seg_s.append(start[i])
+        seg_e.append(env.now)
+        seg_w.append(inv_conc[c])
+        finish(a, i)
+        if slow_open[a]:
+            reslow(a, env.now)
 
     def pop_waiting(c):
         q = queues[c]
@@ -401,6 +438,8 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         if kind[c] == CHAT:
             n_chats[a] -= 1
             load[a] = load[a] - inv_conc[c] if n_chats[a] else 0.0
+            if slow_open[a] and slow[c] == 0:
+                reslow(a, env.now)
         else:
             full[a] = False
         if paused[a]:
@@ -500,6 +539,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     env.process(arrivals())
     env.run(until=horizon)
     for a in range(A):
+        for j in slow_open[a]:  # slowed chats still in hand at the horizon end
+            seg_g.append(a_group[a])
+            seg_c.append(arr_c[j])
+            seg_s.append(start[j])
+            seg_e.append(horizon)
+            seg_w.append(inv_conc[arr_c[j]])
         if not paused[a] or waiter[a] is not None:  # logged on, or finishing a contact before logging off
             on_g.append(a_group[a])
             on_s.append(logon[a])

@@ -216,7 +216,8 @@ class Channel:
 
     - voice/chat: ``target`` of contacts answered within ``threshold_s`` (e.g. 0.8 within 20 s);
       voice callers abandon after an exponential patience of mean ``patience_s`` (inf: never);
-    - chat: an agent holds up to ``concurrency`` chats;
+    - chat: an agent holds up to ``concurrency`` chats; with ``chat_slowdown`` f each chat progresses at
+      pace 1 / (1 + f (k - 1)) while its agent holds k chats (``aht_s`` is the time of a chat handled alone);
     - email: ``target`` of emails answered (handled to completion) within ``deadline_h`` hours, on the
       calendar or, with ``deadline_clock="business"``, counting only the scenario's opening hours.
 
@@ -246,6 +247,7 @@ class Channel:
     patience_samples: tuple = ()
     balk_prob: float = 0.0
     deadline_clock: str = "calendar"
+    chat_slowdown: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name or not self.name.replace("_", "").isalnum():
@@ -267,6 +269,9 @@ class Channel:
         object.__setattr__(self, "patience_dist", _enum(HandleDist, self.patience_dist, "patience_dist"))
         object.__setattr__(self, "patience_cv", _number(self.patience_cv, "patience_cv", lo=0))
         object.__setattr__(self, "balk_prob", _number(self.balk_prob, "balk_prob", lo=0, hi=1))
+        object.__setattr__(self, "chat_slowdown", _number(self.chat_slowdown, "chat_slowdown", lo=0))
+        if self.kind is not ChannelKind.CHAT and self.chat_slowdown > 0:
+            raise ConfigError("chat_slowdown applies to chat channels only", key="chat_slowdown")
         if self.deadline_clock not in ("calendar", "business"):
             raise ConfigError(
                 f"expected 'calendar' or 'business' (opening hours only); got {self.deadline_clock!r}",

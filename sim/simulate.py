@@ -235,6 +235,7 @@ def build_model(
         initial_ages=_initial_ages(scenario, initial_backlog),
         trace=_trace(scenario, trace),
         absence_per_interval=scenario.absence == "interval",
+        chat_slowdown=np.array([c.chat_slowdown for c in scenario.channels], dtype=float),
         business_clock=np.array([c.deadline_clock == "business" for c in scenario.channels]),
         open_mask=np.asarray(scenario.open_mask, dtype=bool),
     )
