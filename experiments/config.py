@@ -103,6 +103,7 @@ def build_scenario(cfg) -> object:
             "close_hour",
             "shrinkage",
             "absence",
+            "blend_email",
             "sl_definition",
             "history",
             "channels",
@@ -163,6 +164,7 @@ def build_scenario(cfg) -> object:
             sl_definition=_get(s, "sl_definition", p, "offered"),
             name=str(_get(s, "name", p, "scenario")),
             absence=_get(s, "absence", p, "shift"),
+            blend_email=_get(s, "blend_email", p, False),
         )
     except ConfigError as e:
         raise e.under(p) from None

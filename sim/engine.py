@@ -160,8 +160,8 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
 
 
 def _initial(model: SimModel, seed: int, rep: int, c: int):
-    """The backlog waiting at the start (email): arrival times -age, oldest first, handle times with the
-    first interval's mean from their own stream, no abandonment."""
+    """The contacts waiting at the start: arrival times -age, oldest first, handle times with the first
+    interval's mean and (voice, chat) remaining patience, from their own stream."""
     ages = model.initial_ages[c] if model.initial_ages else None
     if ages is None or len(ages) == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0)
@@ -178,7 +178,20 @@ def _initial(model: SimModel, seed: int, rep: int, c: int):
         handle = mean * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
     else:
         handle = np.full(n, mean)
-    return times, handle, np.full(n, np.inf)
+    # the remaining patience of callers already waiting, drawn afresh (exact for exponential patience)
+    p = float(model.patience[c])
+    if not math.isfinite(p):
+        patience = np.full(n, np.inf)
+    elif model.patience_dist[c] == "empirical":
+        patience = p * model.patience_samples[c][rng.integers(0, model.patience_samples[c].size, n)]
+    elif model.patience_dist[c] == "lognormal" and model.patience_cv[c] > 0:
+        s2 = math.log1p(float(model.patience_cv[c]) ** 2)
+        patience = p * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
+    elif model.patience_dist[c] == "lognormal":
+        patience = np.full(n, p)
+    else:
+        patience = rng.exponential(p, n)
+    return times, handle, patience
 
 
 def _business_due(arrival: np.ndarray, deadline: np.ndarray, open_mask: np.ndarray, dt: float) -> np.ndarray:
@@ -598,7 +611,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         a_sorted = arr_t_np[m]
         st_c = st[m]
         s_sorted = np.sort(st_c[~np.isnan(st_c)])
-        ab_t = np.sort((a_sorted + pat_np[m])[ab[m]])
+        ab_t = np.sort((np.maximum(a_sorted, 0.0) + pat_np[m])[ab[m]])
         n_arr = np.searchsorted(a_sorted, edges, side="left")
         n_st = np.searchsorted(s_sorted, edges, side="left")
         n_ab = np.searchsorted(ab_t, edges, side="left")
@@ -622,7 +635,8 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     am = answered & measured
     out["wait_quantiles"] = _group_quantiles(flat[am], wait[am], C * T).reshape(-1, C, T)
     # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
-    wait_end = np.where(answered, st, np.where(ab, arr_t_np + pat_np, horizon)) if N else np.zeros(0)
+    ab_at = np.maximum(arr_t_np, 0.0) + pat_np  # a starting backlog's patience runs from 0
+    wait_end = np.where(answered, st, np.where(ab, ab_at, horizon)) if N else np.zeros(0)
     out["queue_time_s"] = _per_interval(c_np, arr_t_np, wait_end, np.ones(N), C, T, dt)
     out["busy_channel_s"] = _per_interval(seg_c, seg_s, seg_e, seg_w, C, T, dt)
     out["busy_group_s"] = _per_interval(seg_g, seg_s, seg_e, seg_w, G, T, dt)

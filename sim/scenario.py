@@ -352,6 +352,8 @@ class Scenario:
     needs ``(1 - shrinkage) x agents on duty after breaks >= agents needed on the floor``, and the simulator
     removes absent agents at random with the same rate: each agent-shift whole (``absence="shift"``, as
     absence for a day) or each agent-interval on its own (``absence="interval"``, as meetings and training).
+    ``blend_email``: agents take email only when no voice or chat contact of theirs waits, whatever the
+    order of their group's channel list (email is worked in the gaps).
     """
 
     grid: IntervalGrid
@@ -363,12 +365,15 @@ class Scenario:
     sl_definition: SLDefinition = SLDefinition.OFFERED
     name: str = "scenario"
     absence: str = "shift"
+    blend_email: bool = False
     meta: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "groups", tuple(self.groups))
         object.__setattr__(self, "sl_definition", _enum(SLDefinition, self.sl_definition, "sl_definition"))
+        if not isinstance(self.blend_email, bool):
+            raise ConfigError(f"expected true or false; got {self.blend_email!r}", key="blend_email")
         if self.absence not in ("shift", "interval"):
             raise ConfigError(f"expected 'shift' or 'interval'; got {self.absence!r}", key="absence")
         _number(self.open_hour, "open_hour", lo=0, hi=24)
@@ -443,5 +448,6 @@ class Scenario:
             self.sl_definition,
             self.name,
             absence=self.absence,
+            blend_email=self.blend_email,
             meta=dict(self.meta),
         )

@@ -111,7 +111,7 @@ def _trace(scenario: Scenario, trace) -> tuple:
 
 
 def _initial_ages(scenario: Scenario, backlog) -> tuple:
-    """``{channel: n}`` (n emails of age 0) or ``{channel: [age_s, ...]}`` -> ages per channel."""
+    """``{channel: n}`` (n contacts of age 0) or ``{channel: [age_s, ...]}`` -> ages per channel."""
     if not backlog:
         return ()
     if not isinstance(backlog, dict):
@@ -125,10 +125,6 @@ def _initial_ages(scenario: Scenario, backlog) -> tuple:
             out.append(None)
             continue
         key = f"initial_backlog.{ch.name}"
-        if ch.kind is not ChannelKind.EMAIL:
-            raise ConfigError(
-                f"a starting backlog applies to email channels; {ch.name!r} is {ch.kind}", key=key
-            )
         if isinstance(v, int | np.integer) and not isinstance(v, bool):
             if v < 0:
                 raise ConfigError(f"expected a count >= 0; got {v!r}", key=key)
@@ -147,6 +143,18 @@ def _initial_ages(scenario: Scenario, backlog) -> tuple:
     if unknown:
         raise ConfigError(f"unknown channel(s) {unknown}", key="initial_backlog")
     return tuple(out)
+
+
+def _priorities(scenario: Scenario, group) -> tuple:
+    """Channel indices of a group, highest priority first; with ``blend_email`` email goes last."""
+    names = scenario.channel_names
+    order = [names.index(c) for c in group.channels]
+    if scenario.blend_email:
+        kinds = [scenario.channels[i].kind for i in order]
+        order = [i for i, k in zip(order, kinds) if k is not ChannelKind.EMAIL] + [
+            i for i, k in zip(order, kinds) if k is ChannelKind.EMAIL
+        ]
+    return tuple(order)
 
 
 def _unit(samples) -> np.ndarray:
@@ -203,7 +211,6 @@ def build_model(
     if np.any(aht <= 0) or not np.all(np.isfinite(aht)):
         raise DataError("forecast: column 'aht_s': expected finite values > 0")
     groups = scenario.groups
-    names = scenario.channel_names
     return SimModel(
         interval_s=scenario.grid.interval_s,
         n_intervals=scenario.grid.n,
@@ -228,7 +235,7 @@ def build_model(
         shape_day=np.array(shape_day),
         shape_interval=np.array(shape_int),
         key=np.array([stable_key(c.name) for c in scenario.channels], dtype=np.int64),
-        priorities=tuple(tuple(names.index(c) for c in g.channels) for g in groups),
+        priorities=tuple(_priorities(scenario, g) for g in groups),
         shifts=staffing_shifts(scenario, staffing),
         shrinkage=float(scenario.shrinkage),
         keep_records=bool(keep_records),
@@ -264,9 +271,10 @@ def simulate(
     the results are identical for any ``workers`` and two staffings see the same customers. The run starts
     empty; ``warmup_intervals`` leaves the first intervals out of days, target checks and summaries.
     ``records=True`` also keeps one row per contact in ``SimResult.contacts`` (memory: off by default).
-    ``initial_backlog`` starts email channels from a backlog (warm start from reality): ``{"email": 120}``
-    (120 emails of age 0) or ``{"email": [ages in s]}``; these emails are answered first (FIFO), take agent
-    time, count in ``queue_end`` and ``queue_time_s`` but not in the offered counts (they arrived before).
+    ``initial_backlog`` starts from a given state (warm start from reality): contacts waiting at the start,
+    ``{"email": 120}`` (120 of age 0) or ``{"email": [ages in s], "voice": [...]}``; they are answered first
+    (FIFO), take agent time, count in ``queue_end`` and ``queue_time_s`` but not in the offered counts (they
+    arrived before); waiting callers get a fresh remaining patience (exact for exponential patience).
     ``trace`` replays a contact log instead of drawing contacts (trace-driven simulation): a DataFrame with
     ``channel``, ``arrival_s`` (from the grid start), ``handle_s`` and optional ``patience_s``; the
     forecast then only supplies the handle-time means of the starting backlog.

@@ -346,8 +346,31 @@ def test_starting_email_backlog_is_worked_off_first_in_fifo_order():
             sc2,
             np.full((1, grid.n), 3),
             forecast=flat_forecast(grid, {"voice": 1.0}, {"voice": 300.0}),
-            initial_backlog={"voice": 3},
+            initial_backlog={"voice": -3},
         )
+
+
+def test_callers_waiting_at_the_start_abandon_with_fresh_patience():
+    """50 callers waiting at the start, nobody on duty, exponential patience 100 s: they wait 100 s each on
+    average whatever their age (memoryless), and are not counted as offered."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    sc = Scenario(grid, [Channel("voice", "voice", aht_s=200, patience_s=100)], [SkillGroup("g", ["voice"])])
+    fc = flat_forecast(grid, {"voice": 0.0}, {"voice": 200.0})
+    res = simulate(
+        sc,
+        np.zeros((1, grid.n), int),
+        forecast=fc,
+        replications=40,
+        seed=2,
+        initial_backlog={"voice": [600.0] * 50},
+    )
+    per = res.intervals.groupby("rep").sum(numeric_only=True)
+    assert per["offered"].sum() == 0
+    m, h = _ci(per["queue_time_s"] / 50)
+    assert abs(m - 100.0) <= h, (m, h)
+    assert res.intervals[res.intervals["interval"] == 3]["queue_end"].sum() < 0.001 * 50 * 40 + 1
 
 
 def test_replaying_a_runs_own_contacts_reproduces_it_exactly():
@@ -491,3 +514,32 @@ def test_chat_slowdown_with_one_agent_matches_the_chat_chain():
         seed=13,
     )
     assert _per_rep(fast)["answered_within"].sum() > d["answered_within"].sum()
+
+
+def test_blending_works_email_only_in_the_gaps():
+    """A group listing email before voice: with blend_email the run equals the one with voice listed first
+    (same customers), and voice does better than without blending."""
+    import pandas as pd
+
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    chs = [Channel("voice", "voice", aht_s=200, patience_s=120), Channel("email", "email", aht_s=300)]
+    fc = flat_forecast(grid, {"voice": 60.0, "email": 40.0}, {"voice": 200.0, "email": 300.0})
+    staff = np.full((1, grid.n), 16)  # 13.3 Erlangs offered: not overloaded
+
+    def run(order, blend):
+        sc = Scenario(grid, chs, [SkillGroup("g", order)], blend_email=blend)
+        return simulate(sc, staff, forecast=fc, replications=5, seed=3)
+
+    blended = run(["email", "voice"], True)
+    voice_first = run(["voice", "email"], False)
+    email_first = run(["email", "voice"], False)
+    pd.testing.assert_frame_equal(blended.intervals, voice_first.intervals)
+
+    def voice_ok(r):
+        return r.intervals[r.intervals["channel"] == "voice"]["answered_within"].sum()
+
+    assert voice_ok(blended) > voice_ok(email_first)
+    aband = lambda r: r.intervals[r.intervals["channel"] == "voice"]["abandoned"].sum()  # noqa: E731
+    assert aband(blended) < aband(email_first)
