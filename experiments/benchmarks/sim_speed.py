@@ -7,7 +7,8 @@ about 200,000 customers in 8 replications of two days (the first two hours and t
 are left out of the statistics). It prints P(wait), P(abandon) and ASA of both with 99.9% confidence
 intervals beside the exact Erlang A values, exits with status 1 if an exact value lies outside a model's
 interval, and prints customers per second of each and their ratio. Then the demo week: seconds per
-replication, the speed-up of 2 worker processes, and the peak memory (resident set) of this process.
+replication and the speed-up of 2 worker processes; a week of about 100,000 contacts with the traced peak
+memory of its simulation (exit status 1 above 500 MB); and the peak resident set of the whole process.
 
 Run: ``python -m experiments.benchmarks.sim_speed``.
 """
@@ -161,8 +162,32 @@ def main() -> int:
     contacts = r1.intervals["offered"].sum() / 4
     print(f"demo week ({contacts:,.0f} contacts, {len(schedule)} shifts): {t1 / 4:.2f} s per replication;")
     print(f"  2 workers: {t1 / t2:.2f}x speed-up, identical results: {same}")
+    # a week of about 100,000 contacts: the demo forecast scaled, one replication, its memory traced
+    import tracemalloc
+
+    scale = 100_000 / contacts
+    big = fc_demo.assign(volume=fc_demo["volume"] * scale)
+    from optim import requirements
+    from optim.schedule import solve
+
+    reqs = requirements(big, scenario)
+    sched_big, _ = solve(scenario, reqs, rules=values["rules"], solver=values["solver"])
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    rb = simulate(scenario, sched_big, forecast=big, replications=1, seed=3, workers=1)
+    tb = time.perf_counter() - t0
+    _, traced = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    n_big = rb.intervals["offered"].sum()
+    print(
+        f"a week of {n_big:,.0f} contacts ({len(sched_big)} shifts): {tb:.2f} s for one replication, "
+        f"peak traced memory of the simulation {traced / 2**20:,.0f} MB"
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (resident set of this process): {peak_mb:,.0f} MB")
+    print(f"peak memory (resident set of this whole process): {peak_mb:,.0f} MB")
+    if traced / 2**20 > 500:
+        print("MEMORY: a week of 100,000 contacts took more than 500 MB", file=sys.stderr)
+        bad = True
     if bad:
         print(
             "DISAGREEMENT: an exact Erlang A value lies outside a 99.9% confidence interval", file=sys.stderr

@@ -35,7 +35,7 @@ def _ci(x):
 
 def test_mmc_matches_erlang_c():
     """M/M/5, load 3.5 Erlangs: service level within 20 s, ASA, occupancy inside their 99.9% CIs."""
-    sc, fc, res = _mmc()
+    sc, fc, res = _mmc(records=True)
     d = _per_rep(res)
     # the last intervals of the horizon are censored (calls still waiting at the end): drop them too
     exact = erlang_c(210 / 3600, 60.0, 5, 20.0)
@@ -49,6 +49,11 @@ def test_mmc_matches_erlang_c():
     occ = res.groups.groupby("rep").sum(numeric_only=True)
     m, h = _ci(occ["busy_s"] / occ["available_s"])
     assert abs(m - exact.occupancy) <= h
+    c = res.contacts[
+        (res.contacts["arrival_s"] >= 2 * 3600) & (res.contacts["arrival_s"] < (5 * 24 - 1) * 3600)
+    ]
+    m, h = _ci((c["wait_s"] > 0).groupby(c["rep"]).mean())
+    assert h <= 0.01 and abs(m - exact.p_wait) <= h, (m, h, exact.p_wait)
 
 
 def _mmc_abandon_chain(lam, mu, theta, c, T, kmax=400):
