@@ -153,10 +153,11 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     else:
         patience = rng_p.exponential(p, idx.size)
     # balking: one uniform per contact from its own stream (drawn for every contact, so staffing-free)
-    balk = stream(seed, rep, BALK, key).random(idx.size) < model.balk[c] if model.balk[c] > 0 else None
-    if balk is not None:
-        patience = np.where(balk, -1.0, patience)  # marks a balker: leaves at once if it would wait
-    return times, idx, handle, patience
+    if model.balk[c] > 0:
+        balk = stream(seed, rep, BALK, key).random(idx.size) < model.balk[c]
+    else:
+        balk = np.zeros(idx.size, bool)
+    return times, idx, handle, patience, balk
 
 
 def _initial(model: SimModel, seed: int, rep: int, c: int):
@@ -216,11 +217,45 @@ def _business_due(arrival: np.ndarray, deadline: np.ndarray, open_mask: np.ndarr
     return (j - 1) * dt + (target - cum[j - 1])
 
 
-def _absent_breaks(shift, dt: float, p: float, rng) -> tuple:
-    """A shift with its absent intervals (each with probability ``p``) added to its breaks, merged."""
+_M64 = (1 << 64) - 1
+
+
+def _mix(*values: int) -> int:
+    """A 64-bit hash of integers (splitmix64 steps): counter-based random numbers keyed by identity."""
+    h = 0x9E3779B97F4A7C15
+    for v in values:
+        h = (h ^ (int(v) & _M64)) & _M64
+        h = (h + 0x9E3779B97F4A7C15) & _M64
+        z = h
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        h = z ^ (z >> 31)
+    return h
+
+
+def _unit_uniform(h: int) -> float:
+    """A uniform number in [0, 1) from a 64-bit hash (its top 53 bits)."""
+    return (h >> 11) * (1.0 / (1 << 53))
+
+
+def _shift_keys(shifts) -> list[int]:
+    """A key per agent-shift from what it is (group, start, end) and which of identical shifts it is."""
+    seen: dict = {}
+    keys = []
+    for g, s, e, _b in shifts:
+        ident = (int(g), int(round(s * 1000)), int(round(e * 1000)))
+        k = seen.get(ident, 0)
+        seen[ident] = k + 1
+        keys.append(_mix(*ident, k))
+    return keys
+
+
+def _absent_breaks(shift, dt: float, p: float, key: int) -> tuple:
+    """A shift with its absent intervals (each with probability ``p``, keyed by the shift and the interval)
+    added to its breaks, merged."""
     g, s, e, breaks = shift
     first, last = int(math.floor(s / dt)), int(math.ceil(e / dt))
-    off = rng.random(max(0, last - first)) < p
+    off = [_unit_uniform(_mix(key, k)) < p for k in range(first, last)]
     spans = [(max(s, k * dt), min(e, (k + 1) * dt)) for k, o in zip(range(first, last), off) if o]
     spans = sorted(list(breaks) + spans)
     merged: list = []
@@ -289,7 +324,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
 
     # ---- customers, drawn up front in arrival order per channel (common random numbers) -------------------
     if model.trace:  # trace-driven: the same contacts in every replication (only absences vary)
-        per_chan = [(t[0], None, t[1], t[2]) for t in model.trace]
+        per_chan = [(t[0], None, t[1], t[2], np.zeros(t[0].size, bool)) for t in model.trace]
     else:
         per_chan = [_arrivals(model, seed, rep, c) for c in range(C)]
     init = [_initial(model, seed, rep, c) for c in range(C)]
@@ -303,6 +338,12 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     arr_c = chan_arr[order].tolist()
     handle = np.concatenate([p[1] for p in init] + [p[2] for p in per_chan])[order].tolist()
     patience = np.concatenate([p[2] for p in init] + [p[3] for p in per_chan])[order].tolist()
+    balker = np.concatenate([np.zeros(p[0].size, bool) for p in init] + [p[4] for p in per_chan])[
+        order
+    ].tolist()
+    initial = np.concatenate(
+        [np.ones(p[0].size, bool) for p in init] + [np.zeros(p[0].size, bool) for p in per_chan]
+    )[order]
     N = len(arr_t)
     start = [math.nan] * N
     abandoned = [False] * N
@@ -310,27 +351,29 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     kind = model.kind.tolist()
     conc = model.concurrency.tolist()
     inv_conc = [1.0 / m for m in conc]
-    finite_pat = [math.isfinite(p) for p in model.patience.tolist()]
     # eligible groups per channel: higher priority of the channel in the group first, then group order
     eligible = []
     for c in range(C):
         gs = [(list(model.priorities[g]).index(c), g) for g in range(G) if c in model.priorities[g]]
         eligible.append([g for _, g in sorted(gs)])
     cap = [max([conc[c] for c in model.priorities[g] if kind[c] == CHAT] or [1]) for g in range(G)]
+    max_cap = [max([cap[g] for g in eligible[c]] or [1]) for c in range(C)]
 
     # ---- agents ------------------------------------------------------------------------------------------
-    rng_abs = stream(seed, rep, ABSENCE)
     shifts = list(model.shifts)
-    if model.absence_per_interval and model.shrinkage > 0:
-        # each agent-interval of a shift is absent on its own: absent stretches become extra breaks
-        absent = np.zeros(len(shifts), bool)
-        shifts = [_absent_breaks(sh, model.interval_s, model.shrinkage, rng_abs) for sh in shifts]
-    else:
-        absent = (
-            rng_abs.random(len(shifts)) < model.shrinkage
-            if model.shrinkage > 0
-            else np.zeros(len(shifts), bool)
-        )
+    absent = np.zeros(len(shifts), bool)
+    if model.shrinkage > 0:
+        # absences are keyed by the agent-shift itself (group, start, end, occurrence), never by its position
+        # in the staffing, so that adding a shift leaves every other agent's absences as they were (CRN)
+        keys = _shift_keys(shifts)
+        base = _mix(int(seed), int(rep), ABSENCE)
+        if model.absence_per_interval:  # each agent-interval on its own: absent stretches become breaks
+            shifts = [
+                _absent_breaks(sh, model.interval_s, model.shrinkage, _mix(base, k))
+                for sh, k in zip(shifts, keys)
+            ]
+        else:
+            absent = np.array([_unit_uniform(_mix(base, k)) < model.shrinkage for k in keys], dtype=bool)
     A = len(shifts)
     a_group = [s[0] for s in shifts]
     n_chats = [0] * A  # open chats
@@ -470,8 +513,9 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         c = arr_c[i]
         now = max(arr_t[i], env.now)  # the starting backlog arrives "before" the run: served from 0
         if kind[c] == CHAT:
-            m = conc[c]
-            for k in range(m):
+            # fewest open chats first; an agent holding more chats than this channel's concurrency (of a
+            # channel with a higher one) may still have room: fits() decides
+            for k in range(max_cap[c]):
                 for g in eligible[c]:
                     if k < cap[g] and buckets[g][k]:
                         for a in buckets[g][k]:  # the first fits unless the group mixes concurrencies
@@ -488,12 +532,11 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
                     unplace(a)
                     begin(a, i, now)
                     return
-        if patience[i] < 0:  # balks: would have to wait, leaves at once
-            patience[i] = 0.0
+        if balker[i]:  # would have to wait: leaves at once
             abandoned[i] = True
             return
         queues[c].append(i)
-        if finite_pat[c]:
+        if patience[i] < math.inf:  # the contact's own patience (a trace may give it per contact)
             ev = env.timeout(patience[i])
             ev.callbacks.append(lambda _ev, i=i: abandon(i))
 
@@ -570,8 +613,10 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
     h_np = np.asarray(handle, dtype=float)
     pat_np = np.asarray(patience, dtype=float)
     ab = np.asarray(abandoned, dtype=bool)
+    pat_eff = np.where(np.asarray(balker, dtype=bool) & ab, 0.0, pat_np)  # a balker leaves after 0 s
     idx = np.clip((arr_t_np // dt).astype(np.int64), 0, T - 1)
-    measured = arr_t_np >= 0  # the initial backlog arrived before the horizon: not in the counts
+    measured = ~initial if N else np.zeros(0, bool)  # the starting backlog is not in the counts
+    balked = np.asarray(balker, dtype=bool) & ab  # left at once instead of waiting
     answered = ~np.isnan(st)
     wait = np.where(answered, st - arr_t_np, 0.0)
     within_s = model.within_s[c_np] if N else np.zeros(0)
@@ -582,7 +627,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         due_at = np.where(biz, _business_due(arr_t_np, within_s, model.open_mask, dt), due_at)
     within = answered & np.where(is_email, st + h_np <= due_at, wait <= within_s)
     due = np.where(is_email, due_at <= horizon, True)
-    ab_within = ab & (pat_np <= within_s)
+    ab_within = ab & (pat_eff <= within_s)
     flat = c_np * T + idx
 
     def count(mask, weights=None):
@@ -611,7 +656,7 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
         a_sorted = arr_t_np[m]
         st_c = st[m]
         s_sorted = np.sort(st_c[~np.isnan(st_c)])
-        ab_t = np.sort((np.maximum(a_sorted, 0.0) + pat_np[m])[ab[m]])
+        ab_t = np.sort((np.maximum(a_sorted, 0.0) + pat_eff[m])[ab[m]])
         n_arr = np.searchsorted(a_sorted, edges, side="left")
         n_st = np.searchsorted(s_sorted, edges, side="left")
         n_ab = np.searchsorted(ab_t, edges, side="left")
@@ -630,12 +675,13 @@ def run_replication(model: SimModel, seed: int, rep: int) -> dict[str, np.ndarra
             "start_s": st,
             "handle_s": h_np,
             "patience_s": pat_np,
+            "balked": balked,
             "abandoned": ab,
         }
     am = answered & measured
     out["wait_quantiles"] = _group_quantiles(flat[am], wait[am], C * T).reshape(-1, C, T)
     # time spent waiting, per interval it falls in (the mean queue length is queue_time_s / interval_s)
-    ab_at = np.maximum(arr_t_np, 0.0) + pat_np  # a starting backlog's patience runs from 0
+    ab_at = np.maximum(arr_t_np, 0.0) + pat_eff  # a starting backlog's patience runs from 0
     wait_end = np.where(answered, st, np.where(ab, ab_at, horizon)) if N else np.zeros(0)
     out["queue_time_s"] = _per_interval(c_np, arr_t_np, wait_end, np.ones(N), C, T, dt)
     out["busy_channel_s"] = _per_interval(seg_c, seg_s, seg_e, seg_w, C, T, dt)

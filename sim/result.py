@@ -55,14 +55,15 @@ COUNT_COLUMNS = (
 
 def _contact_frame(reps, names) -> pd.DataFrame | None:
     """One row per contact (when the run kept them): rep, channel, arrival_s, start_s (NaN: not answered),
-    handle_s, patience_s, abandoned, wait_s (answered: start - arrival)."""
+    handle_s, patience_s (as drawn), abandoned, balked (left at once instead of waiting), wait_s (answered:
+    start - arrival)."""
     if not reps or "records" not in reps[0]:
         return None
     frames = []
     for r, out in enumerate(reps):
         rec = out["records"]
         df = pd.DataFrame({"rep": r, "channel": np.asarray(names, dtype=object)[rec["channel"]]})
-        for k in ("arrival_s", "start_s", "handle_s", "patience_s", "abandoned"):
+        for k in ("arrival_s", "start_s", "handle_s", "patience_s", "abandoned", "balked"):
             df[k] = rec[k]
         df["wait_s"] = df["start_s"] - df["arrival_s"]
         frames.append(df)

@@ -548,3 +548,110 @@ def test_blending_works_email_only_in_the_gaps():
     assert voice_ok(blended) > voice_ok(email_first)
     aband = lambda r: r.intervals[r.intervals["channel"] == "voice"]["abandoned"].sum()  # noqa: E731
     assert aband(blended) < aband(email_first)
+
+
+# ---- review findings on the simulator --------------------------------------------------------------------
+
+
+def _one_group(grid, chans, names=None):
+    return Scenario(grid, chans, [SkillGroup("g", names or [c.name for c in chans])])
+
+
+def test_a_starting_backlog_given_as_a_count_is_not_offered():
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = _one_group(grid, [Channel("email", "email", aht_s=300, aht_cv=0.0, deadline_h=4)])
+    fc = flat_forecast(grid, {"email": 0.0}, {"email": 300.0})
+    r = simulate(sc, np.full((1, grid.n), 2), forecast=fc, replications=1, initial_backlog={"email": 120})
+    iv = r.intervals
+    assert iv[["offered", "answered", "due", "answered_within_due"]].to_numpy().sum() == 0
+    assert iv["queue_end"].iloc[0] == 120 - 2 * 12  # 2 agents x 12 emails of 300 s in the first hour
+
+
+def test_trace_patience_counts_even_when_the_channel_never_abandons():
+    import pandas as pd
+
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = _one_group(grid, [Channel("voice", "voice", aht_s=300)])
+    tr = pd.DataFrame(
+        {
+            "channel": ["voice"] * 3,
+            "arrival_s": [0.0] * 3,
+            "handle_s": [1000.0] * 3,
+            "patience_s": [10.0, 10.0, np.nan],
+        }
+    )
+    fc = flat_forecast(grid, {"voice": 0.0}, {"voice": 300.0})
+    c = simulate(sc, np.full((1, grid.n), 1), forecast=fc, replications=1, trace=tr, records=True).contacts
+    assert c["abandoned"].tolist() == [False, True, False]  # one served at once, one gives up, one waits
+    assert c["start_s"].iloc[2] == 1000.0
+
+
+def test_mixed_concurrency_chat_takes_room_left_by_a_higher_concurrency_channel():
+    import pandas as pd
+
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    chans = [Channel("c2", "chat", concurrency=2), Channel("c4", "chat", concurrency=4)]
+    sc = _one_group(grid, chans, ["c4", "c2"])
+    tr = pd.DataFrame(
+        {"channel": ["c4", "c4", "c2"], "arrival_s": [0.0, 0.0, 10.0], "handle_s": [1000.0] * 3}
+    )
+    fc = flat_forecast(grid, {"c2": 0.0, "c4": 0.0}, {"c2": 300.0, "c4": 300.0})
+    c = simulate(sc, np.full((1, grid.n), 1), forecast=fc, replications=1, trace=tr, records=True).contacts
+    assert c.loc[c["channel"] == "c2", "start_s"].iloc[0] == 10.0  # load 1/4 + 1/4 + 1/2 = 1
+
+
+@pytest.mark.parametrize("absence", ["shift", "interval"])
+def test_absences_are_common_random_numbers_too(absence):
+    """Adding one agent in one interval leaves every other agent's absences unchanged: with whole-shift
+    absence (FIFO, no abandonment) no replication answers fewer calls within the threshold and far from the
+    change the same agents are on; with absence per interval (taken after the call in hand, so timings move)
+    the paired difference is >= 0 within its 99% interval."""
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    sc = Scenario(
+        grid,
+        [Channel("voice", "voice", aht_s=240)],
+        [SkillGroup("g", ["voice"])],
+        shrinkage=0.2,
+        absence=absence,
+    )
+    fc = flat_forecast(grid, {"voice": 60.0}, {"voice": 240.0})
+    base = np.full((1, grid.n), 12)
+    more = base.copy()
+    more[0, 3] += 1
+    r0 = simulate(sc, base, forecast=fc, replications=30, seed=4)
+    r1 = simulate(sc, more, forecast=fc, replications=30, seed=4)
+    a0 = r0.intervals.groupby("rep")["answered_within"].sum().to_numpy()
+    a1 = r1.intervals.groupby("rep")["answered_within"].sum().to_numpy()
+    if absence == "shift":
+        assert (a1 >= a0).all()
+        far0 = r0.groups[r0.groups["interval"] == 20]["available_s"].to_numpy()
+        far1 = r1.groups[r1.groups["interval"] == 20]["available_s"].to_numpy()
+        np.testing.assert_array_equal(far0, far1)
+    else:
+        d = (a1 - a0).astype(float)
+        h = stats.t.ppf(0.995, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+        assert d.mean() + h >= 0
+
+
+def test_balkers_keep_their_drawn_patience_in_the_records():
+    from tests.conftest import flat_forecast
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = _one_group(grid, [Channel("voice", "voice", aht_s=120, patience_s=90, balk_prob=0.3)])
+    fc = flat_forecast(grid, {"voice": 110.0}, {"voice": 120.0})
+    runs = [
+        simulate(sc, np.full((1, grid.n), n), forecast=fc, replications=1, seed=8, records=True)
+        for n in (4, 5)
+    ]
+    p4, p5 = (r.contacts["patience_s"].to_numpy() for r in runs)
+    np.testing.assert_array_equal(p4, p5)
+    assert (p4 > 0).all()
+    assert runs[0].contacts["balked"].sum() > runs[1].contacts["balked"].sum() > 0
