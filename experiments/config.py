@@ -212,17 +212,17 @@ def build_synthetic(cfg, scenario) -> dict:
 
 
 def build_rules(cfg):
-    """``cfg.schedule`` -> (ShiftRules, soft, under_penalty)."""
+    """``cfg.schedule`` -> (ShiftRules, soft, under_penalty, targets)."""
     from optim.schedule import ShiftRules
 
     s = _plain(cfg)
     p = "schedule"
-    allowed = {f.name for f in fields(ShiftRules)} | {"soft", "under_penalty"}
+    allowed = {f.name for f in fields(ShiftRules)} | {"soft", "under_penalty", "targets"}
     _unknown(s, allowed, p)
     kw = {
         k: (tuple(v) if isinstance(v, list) else v)
         for k, v in s.items()
-        if k not in ("soft", "under_penalty")
+        if k not in ("soft", "under_penalty", "targets")
     }
     try:
         rules = ShiftRules(**kw)
@@ -232,7 +232,10 @@ def build_rules(cfg):
     pen = _get(s, "under_penalty", p, None, types=(int, float))
     if pen is not None and pen <= 0:
         raise ConfigError(f"expected a number > 0; got {pen!r}", key=f"{p}.under_penalty")
-    return rules, soft, pen
+    targets = _get(s, "targets", p, "interval")
+    if targets not in ("interval", "scope"):
+        raise ConfigError(f"expected 'interval' or 'scope'; got {targets!r}", key=f"{p}.targets")
+    return rules, soft, pen, targets
 
 
 def build_solver(cfg):
@@ -277,7 +280,7 @@ def validate(cfg) -> dict:
     ):
         raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
     staffing = build_staffing(cfg["staffing"])
-    rules, soft, pen = build_rules(cfg["schedule"])
+    rules, soft, pen, targets = build_rules(cfg["schedule"])
     solver = build_solver(cfg["solver"])
     sm = _plain(cfg["sim"])
     _unknown(sm, {"replications", "workers"}, "sim")
@@ -306,6 +309,7 @@ def validate(cfg) -> dict:
         "rules": rules,
         "soft": soft,
         "under_penalty": pen,
+        "targets": targets,
         "solver": solver,
         "replications": reps,
         "workers": workers,

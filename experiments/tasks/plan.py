@@ -108,6 +108,8 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         solver=values["solver"],
         soft=values["soft"],
         under_penalty=values["under_penalty"],
+        targets=values.get("targets", "interval"),
+        patience=values["staffing"]["method"] == "erlang_a",
     )
     timing["schedule_s"] = prog.done(
         f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})"

@@ -35,6 +35,45 @@ def need_matrix(reqs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     return need
 
 
+def _scope_curves(scenario: Scenario, reqs: pd.DataFrame, patience: bool) -> dict:
+    """Envelopes for the voice and chat channels whose target holds per day or over the horizon."""
+    import math
+
+    from sim.scenario import ChannelKind, TargetScope
+
+    from ..queueing import service_level_envelope
+
+    grid = scenario.grid
+    out = {}
+    for c, ch in enumerate(scenario.channels):
+        if ch.kind is ChannelKind.EMAIL or ch.scope is TargetScope.INTERVAL:
+            continue
+        r = reqs[reqs["channel"] == ch.name].sort_values("interval")
+        if not {"volume", "aht_s"} <= set(r.columns):
+            raise DataError("requirements: columns 'volume' and 'aht_s' are needed for scope targets")
+        vol = np.zeros(grid.n)
+        aht = np.full(grid.n, ch.aht_s)
+        idx = r["interval"].to_numpy(int)
+        vol[idx] = r["volume"].to_numpy(float)
+        aht[idx] = r["aht_s"].to_numpy(float)
+        # below the first stable staffing the curve is not concave and its majorant would promise service
+        # from an overloaded queue: each interval keeps at least that many agents, the curve starts there
+        per_agent = ch.concurrency / (1.0 + ch.chat_slowdown * (ch.concurrency - 1))
+        n_lo = np.where(vol > 0, np.floor(vol * aht / grid.interval_s / per_agent) + 1, 0).astype(np.int64)
+        pieces = service_level_envelope(
+            vol / grid.interval_s,
+            aht,
+            n_min=n_lo,
+            threshold=ch.threshold_s,
+            patience=ch.patience_s if patience and math.isfinite(ch.patience_s) else None,
+            concurrency=ch.concurrency,
+            slowdown=ch.chat_slowdown,
+        )
+        periods = grid.day_index if ch.scope is TargetScope.DAY else np.zeros(grid.n, dtype=int)
+        out[c] = (vol, pieces, np.asarray(periods), n_lo)
+    return out
+
+
 def build_schedule_model(
     scenario: Scenario,
     need: np.ndarray,
@@ -42,8 +81,16 @@ def build_schedule_model(
     *,
     soft: bool = False,
     under_penalty: float | None = None,
+    curves: dict | None = None,
 ) -> LinearModel:
-    """The MIP of :mod:`optim.schedule.model` for the given needs and templates."""
+    """The MIP of :mod:`optim.schedule.model` for the given needs and templates.
+
+    ``curves`` (optional): per channel index c, ``(volume [T], pieces DataFrame, periods [T], n_lo [T])``:
+    the channel's target holds per period (day or horizon), volume-weighted, through the concave envelope of
+    each interval's service level in agents on the floor (:func:`optim.queueing.service_level_envelope`)
+    from ``n_lo`` agents (the first stable staffing, kept as a lower bound), instead of the per-interval
+    requirement."""
+    curves = curves or {}
     grid = scenario.grid
     A = coverage_matrix(templates, grid)  # [T, J]
     shrink = 1.0 - scenario.shrinkage
@@ -82,7 +129,8 @@ def build_schedule_model(
             ys = []
             for cname in grp.channels:
                 c = names.index(cname)
-                if need[c, t] > 1e-9:
+                wanted = curves[c][0][t] > 0 if c in curves else need[c, t] > 1e-9
+                if wanted:
                     y[g, c, t] = b.var(f"y[{grp.name},{cname},{t}]")
                     ys.append(y[g, c, t])
             if ys and covered[t]:
@@ -95,12 +143,43 @@ def build_schedule_model(
                 for v in ys:
                     b.ub[v] = 0.0
         for c in range(C):
-            if need[c, t] <= 1e-9:
+            if c in curves or need[c, t] <= 1e-9:
                 continue
             cols = [y[g, c, t] for g in range(G) if (g, c, t) in y]
             if soft:
                 cols.append(b.var(f"under[{names[c]},{t}]", obj=penalty))
             b.row(f"need[{names[c]},{t}]", cols, np.ones(len(cols)), lhs=float(need[c, t]))
+    # scope targets: s[c,t] <= intercept_k + slope_k * (agents of c on the floor in t); per period
+    # sum_t volume_t s[c,t] >= target x sum_t volume_t
+    for c, (vol, pieces, periods, n_lo) in curves.items():
+        ch = scenario.channels[c]
+        s_of = {}
+        by_t = {int(t): p for t, p in pieces.groupby("interval")}
+        for t in np.flatnonzero(vol > 0):
+            cols = [y[g, c, t] for g in range(G) if (g, c, t) in y]
+            low = list(cols)
+            if soft:
+                low.append(b.var(f"under[{ch.name},{t}]", obj=penalty))
+            b.row(f"stable[{ch.name},{t}]", low, np.ones(len(low)), lhs=float(n_lo[t]))
+            sv = b.var(f"sl[{ch.name},{t}]", ub=1.0)
+            s_of[t] = sv
+            for k, piece in enumerate(by_t[int(t)].itertuples(index=False)):
+                b.row(
+                    f"curve[{ch.name},{t},{k}]",
+                    [sv, *cols],
+                    np.concatenate([[1.0], -piece.slope * np.ones(len(cols))]),
+                    rhs=float(piece.intercept),
+                )
+        for d in np.unique(periods[vol > 0]):
+            ts = [t for t in s_of if periods[t] == d]
+            w = vol[ts]
+            cols = [s_of[t] for t in ts]
+            if soft:
+                cols.append(b.var(f"under_sl[{ch.name},{d}]", obj=penalty * w.sum() / max(len(ts), 1)))
+                coefs = np.concatenate([w, [w.sum()]])
+            else:
+                coefs = w
+            b.row(f"target[{ch.name},{d}]", cols, coefs, lhs=float(ch.target * w.sum()))
     return b.build(x=x, templates=templates)
 
 
@@ -112,8 +191,17 @@ def solve(
     solver: SolverOptions | None = None,
     soft: bool = False,
     under_penalty: float | None = None,
+    targets: str = "interval",
+    patience: bool = False,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
+
+    ``targets="interval"`` (default) covers every interval's requirement; ``targets="scope"`` holds each
+    voice or chat channel's target in its scope instead (``day`` or ``horizon``, volume-weighted, through the
+    concave service-level envelopes of :func:`optim.queueing.service_level_envelope` built from the
+    requirements' ``volume`` and ``aht_s``; Erlang A with the channel's patience when ``patience``), so that
+    a daily 80/20 need not hold in every interval. Channels with ``interval`` scope and email keep their
+    per-interval requirement.
 
     Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
     :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
@@ -122,7 +210,12 @@ def solve(
     solver = solver or SolverOptions()
     need = need_matrix(reqs, scenario)
     templates = make_templates(scenario, rules)
-    model = build_schedule_model(scenario, need, templates, soft=soft, under_penalty=under_penalty)
+    if targets not in ("interval", "scope"):
+        raise DataError(f"targets: expected 'interval' or 'scope'; got {targets!r}")
+    curves = _scope_curves(scenario, reqs, patience) if targets == "scope" else None
+    model = build_schedule_model(
+        scenario, need, templates, soft=soft, under_penalty=under_penalty, curves=curves
+    )
     xv, report = solve_model(model, solver)
     xidx = model.meta["x"]
     grid = scenario.grid
