@@ -82,6 +82,8 @@ def build_schedule_model(
     soft: bool = False,
     under_penalty: float | None = None,
     curves: dict | None = None,
+    min_agents=None,
+    max_agents=None,
 ) -> LinearModel:
     """The MIP of :mod:`optim.schedule.model` for the given needs and templates.
 
@@ -180,6 +182,29 @@ def build_schedule_model(
             else:
                 coefs = w
             b.row(f"target[{ch.name},{d}]", cols, coefs, lhs=float(ch.target * w.sum()))
+    # bounds on agents on duty after breaks (all groups), per interval
+    for bound, is_min in ((min_agents, True), (max_agents, False)):
+        if bound is None:
+            continue
+        arr = np.broadcast_to(np.asarray(bound, dtype=float), (T,))
+        for t in range(T):
+            if not np.isfinite(arr[t]) or (is_min and arr[t] <= 0):
+                continue
+            lo, hi = Acsr.indptr[t], Acsr.indptr[t + 1]
+            js = Acsr.indices[lo:hi]
+            if js.size == 0:
+                if is_min:
+                    raise InfeasibleError(
+                        f"min_agents: {arr[t]:g} agents wanted at {grid.starts[t]:%Y-%m-%d %H:%M}, "
+                        "where no shift template is on duty"
+                    )
+                continue
+            cols = np.concatenate([x[g, js] for g in range(G)])
+            coefs = np.tile(Acsr.data[lo:hi], G)
+            if is_min:
+                b.row(f"min_agents[{t}]", cols, coefs, lhs=float(arr[t]))
+            else:
+                b.row(f"max_agents[{t}]", cols, coefs, rhs=float(arr[t]))
     return b.build(x=x, templates=templates)
 
 
@@ -193,6 +218,8 @@ def solve(
     under_penalty: float | None = None,
     targets: str = "interval",
     patience: bool = False,
+    min_agents=None,
+    max_agents=None,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
 
@@ -201,7 +228,8 @@ def solve(
     concave service-level envelopes of :func:`optim.queueing.service_level_envelope` built from the
     requirements' ``volume`` and ``aht_s``; Erlang A with the channel's patience when ``patience``), so that
     a daily 80/20 need not hold in every interval. Channels with ``interval`` scope and email keep their
-    per-interval requirement.
+    per-interval requirement. ``min_agents`` / ``max_agents`` (a number or one per interval) bound the agents
+    on duty after breaks, all groups together.
 
     Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
     :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
@@ -214,7 +242,14 @@ def solve(
         raise DataError(f"targets: expected 'interval' or 'scope'; got {targets!r}")
     curves = _scope_curves(scenario, reqs, patience) if targets == "scope" else None
     model = build_schedule_model(
-        scenario, need, templates, soft=soft, under_penalty=under_penalty, curves=curves
+        scenario,
+        need,
+        templates,
+        soft=soft,
+        under_penalty=under_penalty,
+        curves=curves,
+        min_agents=min_agents,
+        max_agents=max_agents,
     )
     xv, report = solve_model(model, solver)
     xidx = model.meta["x"]

@@ -173,3 +173,59 @@ def test_day_scope_target_is_no_dearer_and_meets_the_day_target_on_the_curves():
         p = env[env["interval"] == t]
         day_sl += vol[t] * (p["intercept"] + p["slope"] * on_floor[t]).min()
     assert day_sl / vol.sum() >= 0.8 - 1e-6
+
+
+def test_min_and_max_agents_and_the_lp_bound():
+    """Bounds on agents on duty against brute force; the MIP optimum is at least its LP relaxation, solved
+    independently with scipy's HiGHS."""
+    from scipy.optimize import linprog
+
+    from optim.schedule.solve import build_schedule_model, need_matrix
+
+    sc = _scenario(0.0)
+    need = np.zeros((2, GRID.n))
+    need[0, sc.open_mask] = [1, 2, 1, 1, 2, 1]
+    reqs = _reqs(sc, need)
+    lo = np.zeros(GRID.n)
+    lo[sc.open_mask] = [0, 0, 3, 3, 0, 0]  # at least 3 on duty at 10:00-12:00
+    hi = np.full(GRID.n, np.inf)
+    hi[sc.open_mask] = [2, 3, 3, 3, 3, 2]
+    _, rep_ = solve(sc, reqs, rules=RULES, solver=SolverOptions(rel_gap=0.0), min_agents=lo, max_agents=hi)
+    # brute force over both groups' template counts
+    tps = make_templates(sc, RULES)
+    A = coverage_matrix(tps, GRID).toarray()
+    costs = np.array([tp.paid_h for tp in tps])
+    combos = np.array(list(itertools.product(range(4), repeat=len(tps))))
+    cov, cost = combos @ A.T, combos @ costs
+    best = np.inf
+    for ia in range(len(combos)):
+        tot = cov[ia] + cov
+        ok = (
+            np.all(need[0] <= tot + 1e-9, axis=1)
+            & np.all(tot >= lo - 1e-9, axis=1)
+            & np.all(tot <= hi + 1e-9, axis=1)
+        )
+        if ok.any():
+            best = min(best, 10.0 * cost[ia] + 13.0 * cost[ok].min())
+    assert rep_.objective == pytest.approx(best)
+    # LP relaxation of the same model (no bounds): a lower bound on the optimum
+    model = build_schedule_model(sc, need_matrix(reqs, sc), tps)
+    M = model.A.tocsr()
+    A_ub, b_ub = [], []
+    for r in range(M.shape[0]):
+        row = M.getrow(r).toarray().ravel()
+        if np.isfinite(model.rhs[r]):
+            A_ub.append(row)
+            b_ub.append(model.rhs[r])
+        if np.isfinite(model.lhs[r]):
+            A_ub.append(-row)
+            b_ub.append(-model.lhs[r])
+    lp = linprog(
+        model.obj,
+        A_ub=np.array(A_ub),
+        b_ub=np.array(b_ub),
+        bounds=list(zip(model.lb, model.ub)),
+        method="highs",
+    )
+    _, rep0 = solve(sc, reqs, rules=RULES, solver=SolverOptions(rel_gap=0.0))
+    assert lp.status == 0 and rep0.objective >= lp.fun - 1e-6 and rep0.best_bound >= lp.fun - 1e-6
