@@ -3,7 +3,7 @@
 from .backends import GUROBI_SIZE_LIMIT, SolveReport, SolverOptions, relative_gap, solve_model
 from .model import LinearModel, ModelBuilder
 from .solve import build_schedule_model, need_matrix, solve
-from .templates import ShiftRules, Template, coverage_matrix, make_templates
+from .templates import ShiftRules, Template, coverage_matrix, make_templates, templates_from_table
 
 __all__ = [
     "GUROBI_SIZE_LIMIT",
@@ -20,4 +20,5 @@ __all__ = [
     "relative_gap",
     "solve",
     "solve_model",
+    "templates_from_table",
 ]

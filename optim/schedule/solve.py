@@ -103,7 +103,8 @@ def build_schedule_model(
     x = np.empty((G, len(templates)), dtype=np.int64)
     for g, grp in enumerate(scenario.groups):
         for j, tp in enumerate(templates):
-            x[g, j] = b.var(f"x[{grp.name},{j}]", obj=tp.paid_h * grp.cost_per_hour, integer=True)
+            cost = tp.cost if tp.cost is not None else tp.paid_h * grp.cost_per_hour
+            x[g, j] = b.var(f"x[{grp.name},{j}]", obj=cost, integer=True)
     # infeasibility check up front, naming the intervals (hard mode)
     if not soft:
         bad = []
@@ -220,6 +221,7 @@ def solve(
     patience: bool = False,
     min_agents=None,
     max_agents=None,
+    templates: list[Template] | None = None,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
 
@@ -229,7 +231,8 @@ def solve(
     requirements' ``volume`` and ``aht_s``; Erlang A with the channel's patience when ``patience``), so that
     a daily 80/20 need not hold in every interval. Channels with ``interval`` scope and email keep their
     per-interval requirement. ``min_agents`` / ``max_agents`` (a number or one per interval) bound the agents
-    on duty after breaks, all groups together.
+    on duty after breaks, all groups together. ``templates`` (e.g. from :func:`templates_from_table`, a
+    centre's own catalogue) replaces the templates generated from ``rules``.
 
     Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
     :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
@@ -237,7 +240,7 @@ def solve(
     rules = rules or ShiftRules()
     solver = solver or SolverOptions()
     need = need_matrix(reqs, scenario)
-    templates = make_templates(scenario, rules)
+    templates = templates if templates is not None else make_templates(scenario, rules)
     if targets not in ("interval", "scope"):
         raise DataError(f"targets: expected 'interval' or 'scope'; got {targets!r}")
     curves = _scope_curves(scenario, reqs, patience) if targets == "scope" else None

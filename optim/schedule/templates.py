@@ -15,7 +15,9 @@ from scipy import sparse
 from forecast.errors import ConfigError
 from sim.scenario import Scenario, _number
 
-__all__ = ["ShiftRules", "Template", "make_templates", "coverage_matrix"]
+__all__ = ["ShiftRules", "Template", "make_templates", "coverage_matrix", "templates_from_table"]
+
+CATALOGUE_COLUMNS = ("name", "start", "end", "breaks", "cost")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Template:
     end_s: float
     breaks: tuple[tuple[float, float], ...]
     paid_h: float
+    cost: float | None = None  # cost of one shift (a catalogue's own); None: paid hours x group cost
+    name: str = ""
 
 
 def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
@@ -102,6 +106,82 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
             f"{scenario.close_hour:g}:00",
             key="lengths_h",
         )
+    return out
+
+
+def templates_from_table(table, scenario: Scenario, *, paid_breaks: bool = False, source: str = "templates"):
+    """A centre's own shift catalogue -> templates on every day of the grid.
+
+    ``table`` (a DataFrame, or the path of a CSV) has one row per shift: ``name``, ``start`` and ``end``
+    (local ``HH:MM``; an end before the start crosses midnight), optional ``breaks`` (``HH:MM-HH:MM``
+    separated by ``;``, as in ``schedule.csv``) and optional ``cost`` per shift (else paid hours x the
+    group's cost per hour). Errors name the source, the row and the column."""
+    from forecast.errors import DataError
+    from sim.staffing import _clock_break, _first_at
+
+    if not isinstance(table, pd.DataFrame):
+        if source == "templates":
+            source = str(table)  # errors name the file
+        try:
+            table = pd.read_csv(table, dtype=str, keep_default_na=False)
+        except FileNotFoundError:
+            raise DataError(f"{source}: file not found") from None
+    missing = [c for c in ("name", "start", "end") if c not in table.columns]
+    if missing:
+        raise DataError(f"{source}: missing column(s) {missing}; expected {list(CATALOGUE_COLUMNS)}")
+    grid = scenario.grid
+    days = pd.DatetimeIndex(grid.starts.tz_localize(None).normalize().unique())
+    out = []
+    for i, r in enumerate(table.to_dict("records")):
+        where = f"{source}: row {i + 2}"
+        clocks = {}
+        for col in ("start", "end"):
+            try:
+                hh, mm = (int(v) for v in str(r[col]).strip().split(":"))
+                if not (0 <= hh < 24 and 0 <= mm < 60):
+                    raise ValueError
+            except ValueError:
+                raise DataError(f"{where}: column '{col}': expected HH:MM; got {r[col]!r}") from None
+            clocks[col] = (hh, mm)
+        cost = r.get("cost", "")
+        if cost is None or (isinstance(cost, float) and np.isnan(cost)) or str(cost).strip() == "":
+            cost = None
+        else:
+            try:
+                cost = float(cost)
+                if not cost >= 0:
+                    raise ValueError
+            except ValueError:
+                raise DataError(
+                    f"{where}: column 'cost': expected a number >= 0; got {r.get('cost')!r}"
+                ) from None
+        for d, day in enumerate(days):
+            start = _first_at(
+                *clocks["start"],
+                day.tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True),
+                strictly=False,
+            )
+            end = _first_at(*clocks["end"], start, strictly=True)
+            text = r.get("breaks", "")
+            breaks = []
+            for part in [] if not isinstance(text, str) or not text.strip() else text.split(";"):
+                try:
+                    bs, be = _clock_break(part.strip(), start)
+                except ValueError:
+                    raise DataError(
+                        f"{where}: column 'breaks': expected HH:MM-HH:MM[;...]; got {text!r}"
+                    ) from None
+                if be > end:
+                    raise DataError(f"{where}: column 'breaks': break {part.strip()} is not within the shift")
+                breaks.append((grid.seconds(bs), grid.seconds(be)))
+            ss, es = grid.seconds(start), grid.seconds(end)
+            if ss < 0 or es > grid.horizon_s:
+                continue
+            brk_h = sum(be - bs for bs, be in breaks) / 3600
+            paid = (es - ss) / 3600 - (0.0 if paid_breaks else brk_h)
+            out.append(Template(d, ss, es, tuple(sorted(breaks)), paid, cost, str(r["name"])))
+    if not out:
+        raise DataError(f"{source}: no shift of the catalogue lies within the scenario's horizon")
     return out
 
 

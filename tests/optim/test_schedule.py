@@ -229,3 +229,41 @@ def test_min_and_max_agents_and_the_lp_bound():
     )
     _, rep0 = solve(sc, reqs, rules=RULES, solver=SolverOptions(rel_gap=0.0))
     assert lp.status == 0 and rep0.objective >= lp.fun - 1e-6 and rep0.best_bound >= lp.fun - 1e-6
+
+
+def test_a_shift_catalogue_gives_the_same_optimum_as_the_same_shifts_from_rules(tmp_path):
+    from optim.schedule import templates_from_table
+
+    sc = _scenario(0.0)
+    need = np.zeros((2, GRID.n))
+    need[0, sc.open_mask] = [1, 2, 2, 1, 2, 1]
+    need[1, sc.open_mask] = [0, 0.5, 0, 0.5, 0, 0]
+    reqs = _reqs(sc, need)
+    _, by_rules = solve(sc, reqs, rules=RULES, solver=SolverOptions(rel_gap=0.0))
+    rows = []
+    for tp in make_templates(sc, RULES):
+        ((bs, be),) = tp.breaks
+        hm = lambda sec: f"{int(sec // 3600) % 24:02d}:{int(sec % 3600 // 60):02d}"  # noqa: E731
+        rows.append(
+            {
+                "name": f"s{len(rows)}",
+                "start": hm(tp.start_s),
+                "end": hm(tp.end_s),
+                "breaks": f"{hm(bs)}-{hm(be)}",
+            }
+        )
+    path = tmp_path / "catalogue.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    cat = templates_from_table(path, sc)
+    _, by_cat = solve(sc, reqs, templates=cat, solver=SolverOptions(rel_gap=0.0))
+    assert by_cat.objective == pytest.approx(by_rules.objective)
+    # a catalogue's own cost per shift replaces paid hours x cost per hour
+    priced = templates_from_table(pd.DataFrame(rows).assign(cost=1.0), sc)
+    sched, r = solve(sc, reqs, templates=priced, solver=SolverOptions(rel_gap=0.0))
+    assert r.objective == pytest.approx(len(sched))
+    bad = pd.DataFrame(rows).astype(str)
+    bad.loc[1, "start"] = "25:00"
+    from forecast.errors import DataError
+
+    with pytest.raises(DataError, match=r"row 3: column 'start'"):
+        templates_from_table(bad, sc)
