@@ -84,6 +84,8 @@ def build_schedule_model(
     curves: dict | None = None,
     min_agents=None,
     max_agents=None,
+    max_part_time_share: float | None = None,
+    part_time_below_h: float = 6.0,
 ) -> LinearModel:
     """The MIP of :mod:`optim.schedule.model` for the given needs and templates.
 
@@ -183,6 +185,17 @@ def build_schedule_model(
             else:
                 coefs = w
             b.row(f"target[{ch.name},{d}]", cols, coefs, lhs=float(ch.target * w.sum()))
+    # at most a share of the shifts may be part-time (shorter than part_time_below_h): sum_pt x <= share sum x
+    if max_part_time_share is not None:
+        if not 0 <= max_part_time_share <= 1:
+            raise DataError(
+                f"max_part_time_share: expected a fraction in [0, 1]; got {max_part_time_share!r}"
+            )
+        pt = np.array([(tp.end_s - tp.start_s) / 3600 < part_time_below_h - 1e-9 for tp in templates])
+        if pt.any():
+            cols = x.ravel()
+            coefs = np.tile(np.where(pt, 1.0 - max_part_time_share, -max_part_time_share), G)
+            b.row("part_time_share", cols, coefs, rhs=0.0)
     # bounds on agents on duty after breaks (all groups), per interval
     for bound, is_min in ((min_agents, True), (max_agents, False)):
         if bound is None:
@@ -222,6 +235,8 @@ def solve(
     min_agents=None,
     max_agents=None,
     templates: list[Template] | None = None,
+    max_part_time_share: float | None = None,
+    part_time_below_h: float = 6.0,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
 
@@ -232,7 +247,8 @@ def solve(
     a daily 80/20 need not hold in every interval. Channels with ``interval`` scope and email keep their
     per-interval requirement. ``min_agents`` / ``max_agents`` (a number or one per interval) bound the agents
     on duty after breaks, all groups together. ``templates`` (e.g. from :func:`templates_from_table`, a
-    centre's own catalogue) replaces the templates generated from ``rules``.
+    centre's own catalogue) replaces the templates generated from ``rules``. ``max_part_time_share``: at
+    most this share of the shifts may be part-time (shorter than ``part_time_below_h`` hours).
 
     Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
     :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
@@ -253,6 +269,8 @@ def solve(
         curves=curves,
         min_agents=min_agents,
         max_agents=max_agents,
+        max_part_time_share=max_part_time_share,
+        part_time_below_h=part_time_below_h,
     )
     xv, report = solve_model(model, solver)
     xidx = model.meta["x"]

@@ -267,3 +267,41 @@ def test_a_shift_catalogue_gives_the_same_optimum_as_the_same_shifts_from_rules(
 
     with pytest.raises(DataError, match=r"row 3: column 'start'"):
         templates_from_table(bad, sc)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_part_time_share_against_brute_force(share):
+    """Shifts of 2 h (part-time) and 4 h: at most ``share`` of the shifts may be part-time."""
+    sc = Scenario(
+        GRID,
+        [Channel("voice", "voice")],
+        [SkillGroup("a", ["voice"], cost_per_hour=10.0)],
+        open_hour=8,
+        close_hour=14,
+    )
+    rules = ShiftRules(
+        lengths_h=(2.0, 4.0), start_step_min=120, lunch_min=0, lunch_earliest_h=0.0, lunch_latest_h=0.0
+    )
+    need = np.zeros((1, GRID.n))
+    need[0, sc.open_mask] = [2, 1, 1, 1, 2, 2]
+    reqs = pd.DataFrame({"channel": "voice", "interval": np.arange(GRID.n), "agents": need[0]})
+    _, r = solve(
+        sc,
+        reqs,
+        rules=rules,
+        solver=SolverOptions(rel_gap=0.0),
+        max_part_time_share=share,
+        part_time_below_h=4.0,
+    )
+    tps = make_templates(sc, rules)
+    A = coverage_matrix(tps, GRID).toarray()
+    pt = np.array([(tp.end_s - tp.start_s) < 4 * 3600 for tp in tps])
+    paid = np.array([tp.paid_h for tp in tps])
+    best = np.inf
+    for combo in itertools.product(range(3), repeat=len(tps)):
+        k = np.array(combo)
+        if k.sum() and k[pt].sum() > share * k.sum() + 1e-9:
+            continue
+        if np.all(A @ k >= need[0] - 1e-9):
+            best = min(best, 10.0 * paid @ k)
+    assert r.objective == pytest.approx(best)
