@@ -125,33 +125,9 @@ def _arrivals(model: SimModel, seed: int, rep: int, c: int):
     idx = idx[order]
     # handle times: lognormal with the interval's mean and the channel's CV, drawn in arrival order
     rng_h = stream(seed, rep, HANDLE, key)
-    z = rng_h.standard_normal(idx.size)
-    cv = float(model.aht_cv[c])
-    mean = model.aht[c][idx]
-    if model.aht_samples[c] is not None:  # empirical shape, the interval's mean
-        handle = mean * model.aht_samples[c][rng_h.integers(0, model.aht_samples[c].size, idx.size)]
-    elif model.aht_exponential[c]:
-        handle = mean * rng_h.standard_exponential(idx.size)
-    elif cv > 0:
-        s2 = math.log1p(cv * cv)
-        handle = mean * np.exp(math.sqrt(s2) * z - 0.5 * s2)
-    else:
-        handle = np.array(mean, dtype=float)
-    rng_p = stream(seed, rep, PATIENCE, key)
-    p = float(model.patience[c])
-    dist = model.patience_dist[c]
-    if not math.isfinite(p):
-        patience = np.full(idx.size, np.inf)
-    elif dist == "empirical":
-        samples = model.patience_samples[c]
-        patience = p * samples[rng_p.integers(0, samples.size, idx.size)]
-    elif dist == "lognormal" and model.patience_cv[c] > 0:
-        s2 = math.log1p(float(model.patience_cv[c]) ** 2)
-        patience = p * np.exp(math.sqrt(s2) * rng_p.standard_normal(idx.size) - 0.5 * s2)
-    elif dist == "lognormal":
-        patience = np.full(idx.size, p)
-    else:
-        patience = rng_p.exponential(p, idx.size)
+    z = rng_h.standard_normal(idx.size)  # drawn first whatever the distribution (stable streams)
+    handle = _handle_times(model, c, rng_h, model.aht[c][idx], z)
+    patience = _patience(model, c, stream(seed, rep, PATIENCE, key), idx.size)
     # balking: one uniform per contact from its own stream (drawn for every contact, so staffing-free)
     if model.balk[c] > 0:
         balk = stream(seed, rep, BALK, key).random(idx.size) < model.balk[c]
@@ -168,31 +144,43 @@ def _initial(model: SimModel, seed: int, rep: int, c: int):
         return np.zeros(0), np.zeros(0), np.zeros(0)
     times = -np.sort(np.asarray(ages, dtype=float))[::-1]
     rng = stream(seed, rep, INITIAL, int(model.key[c]))
-    mean = float(model.aht[c][0])
-    n = times.size
-    if model.aht_samples[c] is not None:
-        handle = mean * model.aht_samples[c][rng.integers(0, model.aht_samples[c].size, n)]
-    elif model.aht_exponential[c]:
-        handle = mean * rng.standard_exponential(n)
-    elif model.aht_cv[c] > 0:
-        s2 = math.log1p(float(model.aht_cv[c]) ** 2)
-        handle = mean * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
-    else:
-        handle = np.full(n, mean)
+    handle = _handle_times(model, c, rng, np.full(times.size, float(model.aht[c][0])))
     # the remaining patience of callers already waiting, drawn afresh (exact for exponential patience)
+    return times, handle, _patience(model, c, rng, times.size)
+
+
+def _handle_times(model: SimModel, c: int, rng, mean: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+    """Handle times of channel ``c`` with the given means: empirical (rescaled samples), exponential, or
+    lognormal with the channel's CV (from the normals ``z`` when given, else drawn here)."""
+    n = mean.size
+    cv = float(model.aht_cv[c])
+    if model.aht_samples[c] is not None:
+        return mean * model.aht_samples[c][rng.integers(0, model.aht_samples[c].size, n)]
+    if model.aht_exponential[c]:
+        return mean * rng.standard_exponential(n)
+    if cv > 0:
+        s2 = math.log1p(cv * cv)
+        z = rng.standard_normal(n) if z is None else z
+        return mean * np.exp(math.sqrt(s2) * z - 0.5 * s2)
+    return np.array(mean, dtype=float)
+
+
+def _patience(model: SimModel, c: int, rng, n: int) -> np.ndarray:
+    """Patience of ``n`` contacts of channel ``c``: exponential (default), lognormal or empirical with mean
+    ``patience_s``; inf when the channel never abandons."""
     p = float(model.patience[c])
+    dist = model.patience_dist[c]
     if not math.isfinite(p):
-        patience = np.full(n, np.inf)
-    elif model.patience_dist[c] == "empirical":
-        patience = p * model.patience_samples[c][rng.integers(0, model.patience_samples[c].size, n)]
-    elif model.patience_dist[c] == "lognormal" and model.patience_cv[c] > 0:
+        return np.full(n, np.inf)
+    if dist == "empirical":
+        samples = model.patience_samples[c]
+        return p * samples[rng.integers(0, samples.size, n)]
+    if dist == "lognormal" and model.patience_cv[c] > 0:
         s2 = math.log1p(float(model.patience_cv[c]) ** 2)
-        patience = p * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
-    elif model.patience_dist[c] == "lognormal":
-        patience = np.full(n, p)
-    else:
-        patience = rng.exponential(p, n)
-    return times, handle, patience
+        return p * np.exp(math.sqrt(s2) * rng.standard_normal(n) - 0.5 * s2)
+    if dist == "lognormal":
+        return np.full(n, p)
+    return rng.exponential(p, n)
 
 
 def _business_due(arrival: np.ndarray, deadline: np.ndarray, open_mask: np.ndarray, dt: float) -> np.ndarray:

@@ -385,7 +385,7 @@ def _metrics(lam, B, D, theta, T, sl_definition, carried_per_server, want_asa=Tr
     sl_short = np.clip(sl_short, 0.0, 1.0)
     d = SLDefinition(sl_definition)
     sl = {SLDefinition.OFFERED: ans_in, SLDefinition.ANSWERED: sl_ans}.get(d, sl_short)
-    occ = carried_per_server(answered)
+    occ = carried_per_server(answered, pw)
     return QueueMetrics(
         _out(pw),
         _out(sl),
@@ -428,7 +428,7 @@ def erlang_c(arrival_rate, aht, agents, threshold=20.0, *, sl_definition="offere
     _check("erlang_c", arrival_rate=lam, aht=s, agents=n, threshold=t)
     a = lam * s
     B = _erlang_b(a, n.astype(np.int64))
-    return _metrics(lam, B, n / s, 0.0, t, sl_definition, lambda ans: _occ(a * ans, n, a))
+    return _metrics(lam, B, n / s, 0.0, t, sl_definition, lambda ans, _pw: _occ(a * ans, n, a))
 
 
 def erlang_a(
@@ -446,7 +446,7 @@ def erlang_a(
     a = lam * s
     B = _erlang_b(a, n.astype(np.int64))
     theta = np.where(np.isfinite(p), 1.0 / p, 0.0)
-    return _metrics(lam, B, n / s, theta, t, sl_definition, lambda ans: _occ(a * ans, n, a), _asa)
+    return _metrics(lam, B, n / s, theta, t, sl_definition, lambda ans, _pw: _occ(a * ans, n, a), _asa)
 
 
 def _occ(carried, servers, offered):
@@ -496,13 +496,12 @@ def chat_metrics(
     if not np.any(f > 0):
         a = lam * s
         B = _erlang_b(a, c)
-        return _metrics(lam, B, c / s, theta, t, sl_definition, lambda ans: _occ(a * ans, c, a), _asa)
+        return _metrics(lam, B, c / s, theta, t, sl_definition, lambda ans, _pw: _occ(a * ans, c, a), _asa)
     # state-dependent rates: rate(k) with k chats in service, spread evenly over n agents
     B, D, mean_low = _chat_chain(lam, s, n, m, f)
 
-    def occupancy(ans):
+    def occupancy(ans, pw):
         # slots in use: E[k | N < c] below full, all c when full (P(N >= c) = P(wait))
-        pw = _queue(lam, B, D, theta, t, want_wait=False)[0]
         occ = ((1.0 - pw) * mean_low + pw * c) / np.where(c > 0, c, 1.0)
         return np.clip(np.where(c > 0, occ, np.where(lam > 0, 1.0, 0.0)), 0.0, 1.0)
 

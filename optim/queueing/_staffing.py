@@ -284,15 +284,7 @@ def agents_for(
         n_fast = np.asarray(agents_for(lam, s, **kw), dtype=float).ravel()
         n_slow = np.asarray(agents_for(lam, s * (1.0 + f * (m - 1.0)), **kw), dtype=float).ravel()
         fail, hi = n_fast - 1.0, n_slow
-        todo = hi - fail > 1
-        while todo.any():
-            sel = np.flatnonzero(todo)
-            mid = np.where(todo, np.floor((fail + hi) / 2.0), hi)
-            g = ok(mid, sel)
-            hi = np.where(todo & g, mid, hi)
-            fail = np.where(todo & ~g, mid, fail)
-            todo = hi - fail > 1
-        return _result(hi, shape_out, max_agents)
+        return _result(_bisect(fail, hi, ok), shape_out, max_agents)
 
     everyone = np.arange(lam.size)
     a = lam * s
@@ -319,6 +311,12 @@ def agents_for(
         bad &= ~ok(hi, np.flatnonzero(bad))
     # bisection on (fail, hi]: fail does not meet the targets, hi does
     fail = np.where(good_lo, lo - 1.0, lo)
+    return _result(_bisect(fail, hi, ok), shape_out, max_agents)
+
+
+def _bisect(fail: np.ndarray, hi: np.ndarray, ok) -> np.ndarray:
+    """The first n in (fail, hi] meeting the targets, per element: ``fail`` does not meet them, ``hi`` does,
+    and ``ok(n, sel)`` is monotone in n; only the elements still searching are evaluated."""
     todo = hi - fail > 1
     while todo.any():
         sel = np.flatnonzero(todo)
@@ -327,7 +325,7 @@ def agents_for(
         hi = np.where(todo & g, mid, hi)
         fail = np.where(todo & ~g, mid, fail)
         todo = hi - fail > 1
-    return _result(hi, shape_out, max_agents)
+    return hi
 
 
 def _result(n, shape, max_agents):

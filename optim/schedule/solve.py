@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError, InfeasibleError
-from sim.scenario import Scenario
+from sim.scenario import ChannelKind, Scenario, TargetScope
 from sim.staffing import Schedule
 
+from ..queueing import service_level_envelope
 from .backends import SolveReport, SolverOptions, solve_model
 from .model import LinearModel, ModelBuilder
 from .templates import ShiftRules, Template, coverage_matrix, make_templates
@@ -37,12 +40,6 @@ def need_matrix(reqs: pd.DataFrame, scenario: Scenario) -> np.ndarray:
 
 def _scope_curves(scenario: Scenario, reqs: pd.DataFrame, patience: bool) -> dict:
     """Envelopes for the voice and chat channels whose target holds per day or over the horizon."""
-    import math
-
-    from sim.scenario import ChannelKind, TargetScope
-
-    from ..queueing import service_level_envelope
-
     grid = scenario.grid
     out = {}
     for c, ch in enumerate(scenario.channels):
