@@ -3,9 +3,21 @@
 from .backends import GUROBI_SIZE_LIMIT, SolveReport, SolverOptions, relative_gap, solve_model
 from .model import LinearModel, ModelBuilder
 from .solve import build_schedule_model, need_matrix, solve
-from .templates import ShiftRules, Template, coverage_matrix, make_templates, templates_from_table
+from .templates import (
+    BreakRule,
+    ShiftRules,
+    Template,
+    break_matrix,
+    coverage_matrix,
+    expand_breaks,
+    make_templates,
+    templates_from_table,
+)
 
 __all__ = [
+    "BreakRule",
+    "break_matrix",
+    "expand_breaks",
     "GUROBI_SIZE_LIMIT",
     "LinearModel",
     "ModelBuilder",

@@ -6,15 +6,16 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from forecast.errors import DataError, InfeasibleError
+from forecast.errors import DataError, InfeasibleError, SolverError
 from sim.scenario import ChannelKind, Scenario, TargetScope
 from sim.staffing import Schedule
 
 from ..queueing import service_level_envelope
 from .backends import SolveReport, SolverOptions, solve_model
 from .model import LinearModel, ModelBuilder
-from .templates import ShiftRules, Template, coverage_matrix, make_templates
+from .templates import ShiftRules, Template, break_matrix, coverage_matrix, expand_breaks, make_templates
 
 __all__ = ["solve", "build_schedule_model", "need_matrix"]
 
@@ -71,6 +72,54 @@ def _scope_curves(scenario: Scenario, reqs: pd.DataFrame, patience: bool) -> dic
     return out
 
 
+def _email_flows(scenario: Scenario, reqs: pd.DataFrame, initial_backlog=None) -> dict:
+    """Per email channel c: ``(arrive [T], cap [T], backlog0)`` in agent-intervals: the work arriving in
+    each interval, the most work that may still wait at the end of each interval (work arrived less
+    ``target`` x work due by then; :func:`optim.queueing.due_intervals`, the same rule as
+    :func:`optim.queueing.deferred_agents`) and the work waiting at the start."""
+    from ..queueing import due_intervals
+
+    grid = scenario.grid
+    dt = grid.interval_s
+    backlog = dict(initial_backlog or {})
+    unknown = sorted(set(backlog) - {ch.name for ch in scenario.channels if ch.kind is ChannelKind.EMAIL})
+    if unknown:
+        raise DataError(f"initial_backlog: not email channels of the scenario: {unknown}")
+    out = {}
+    for c, ch in enumerate(scenario.channels):
+        if ch.kind is not ChannelKind.EMAIL:
+            continue
+        r = reqs[reqs["channel"] == ch.name]
+        if not {"volume", "aht_s"} <= set(r.columns):
+            raise DataError(
+                f"requirements: channel {ch.name!r}: columns 'volume' and 'aht_s' are needed for the email "
+                "backlog flow (or cover the email agents per interval with email='requirement')"
+            )
+        vol = np.zeros(grid.n)
+        aht = np.full(grid.n, ch.aht_s)
+        idx = r["interval"].to_numpy(int)
+        vol[idx] = r["volume"].to_numpy(float)
+        aht[idx] = r["aht_s"].to_numpy(float)
+        work = vol * aht / dt
+        n0 = backlog.get(ch.name, 0)
+        if isinstance(n0, bool) or not isinstance(n0, int | float) or not n0 >= 0:
+            raise DataError(f"initial_backlog.{ch.name}: expected a number of contacts >= 0; got {n0!r}")
+        b0 = float(n0) * ch.aht_s / dt
+        due = due_intervals(grid.n, dt, ch.deadline_s, scenario.open_mask, ch.deadline_clock)
+        due_work = np.zeros(grid.n)
+        inside = due < grid.n
+        np.add.at(due_work, due[inside], work[inside])
+        if grid.n and b0 > 0 and due[0] < grid.n:
+            due_work[due[0]] += b0
+        cap = np.cumsum(work) + b0 - ch.target * np.cumsum(due_work)
+        out[c] = (work, np.maximum(cap, 0.0), b0)
+    return out
+
+
+def _start_clock(tp: Template, grid) -> str:
+    return f"{grid.timestamp(tp.start_s):%H:%M}"
+
+
 def build_schedule_model(
     scenario: Scenario,
     need: np.ndarray,
@@ -83,6 +132,8 @@ def build_schedule_model(
     max_agents=None,
     max_part_time_share: float | None = None,
     part_time_below_h: float = 6.0,
+    email_flows: dict | None = None,
+    max_start_times: int | None = None,
 ) -> LinearModel:
     """The MIP of :mod:`optim.schedule.model` for the given needs and templates.
 
@@ -90,24 +141,50 @@ def build_schedule_model(
     the channel's target holds per period (day or horizon), volume-weighted, through the concave envelope of
     each interval's service level in agents on the floor (:func:`optim.queueing.service_level_envelope`)
     from ``n_lo`` agents (the first stable staffing, kept as a lower bound), instead of the per-interval
-    requirement."""
+    requirement. ``email_flows`` (optional): per email channel c, ``(arrive [T], cap [T], backlog0)`` from
+    :func:`_email_flows`: the channel's work is carried in a backlog instead of its per-interval need.
+    Flexible breaks of the templates are placed with Aykin's implicit model."""
     curves = curves or {}
+    flows = email_flows or {}
     grid = scenario.grid
-    A = coverage_matrix(templates, grid)  # [T, J]
+    A = coverage_matrix(templates, grid)  # [T, J] on duty, fixed breaks taken out
+    B, owner, brk, _, _ = break_matrix(templates, grid)  # [T, W] flexible break options
+    J, W = len(templates), len(owner)
+    D = sparse.hstack([A, -B]).tocsr()  # [T, J + W]: agents on duty from x and w columns
     shrink = 1.0 - scenario.shrinkage
     G, C, T = len(scenario.groups), len(scenario.channels), grid.n
     names = scenario.channel_names
     covered = np.asarray(A.sum(axis=1)).ravel() > 0
     b = ModelBuilder()
-    x = np.empty((G, len(templates)), dtype=np.int64)
+    x = np.empty((G, J), dtype=np.int64)
+    w = np.empty((G, W), dtype=np.int64)
     for g, grp in enumerate(scenario.groups):
         for j, tp in enumerate(templates):
             cost = tp.cost if tp.cost is not None else tp.paid_h * grp.cost_per_hour
             x[g, j] = b.var(f"x[{grp.name},{j}]", obj=cost, integer=True)
+        for o in range(W):
+            w[g, o] = b.var(f"w[{grp.name},{owner[o]},{brk[o]},{o}]", integer=True)
+        # Aykin: every agent of a shift takes each of its breaks once, at one of the break's start times
+        if W:
+            key = owner * 64 + brk
+            order = np.argsort(key, kind="stable")
+            bounds = np.flatnonzero(np.diff(key[order])) + 1
+            for part in np.split(order, bounds):
+                j = int(owner[part[0]])
+                b.row(
+                    f"breaks[{grp.name},{j},{int(brk[part[0]])}]",
+                    np.concatenate([w[g, part], [x[g, j]]]),
+                    np.concatenate([np.ones(part.size), [-1.0]]),
+                    lhs=0.0,
+                    rhs=0.0,
+                )
+    colmap = np.concatenate([x, w], axis=1)  # [G, J + W] model column of each duty-matrix column
     # infeasibility check up front, naming the intervals (hard mode)
     if not soft:
         bad = []
         for c, ch in enumerate(scenario.channels):
+            if c in flows:
+                continue
             for t in np.flatnonzero((need[c] > 1e-9) & ~covered):
                 bad.append(f"{ch.name} at {grid.starts[t]:%Y-%m-%d %H:%M} (needs {need[c, t]:.2f})")
         if bad:
@@ -121,36 +198,58 @@ def build_schedule_model(
     max_cost = max((tp.paid_h for tp in templates), default=1.0) * max(
         g.cost_per_hour for g in scenario.groups
     )
+    max_cost = max([max_cost] + [tp.cost for tp in templates if tp.cost is not None])
     penalty = under_penalty if under_penalty is not None else 10.0 * max(max_cost, 1.0)
-    Acsr = A.tocsr()
     y = {}
     for t in range(T):
         if not covered[t] and not need[:, t].any():
             continue
+        lo, hi = D.indptr[t], D.indptr[t + 1]
         for g, grp in enumerate(scenario.groups):
             ys = []
             for cname in grp.channels:
                 c = names.index(cname)
-                wanted = curves[c][0][t] > 0 if c in curves else need[c, t] > 1e-9
+                if c in flows:
+                    wanted = covered[t]
+                elif c in curves:
+                    wanted = curves[c][0][t] > 0
+                else:
+                    wanted = need[c, t] > 1e-9
                 if wanted:
                     y[g, c, t] = b.var(f"y[{grp.name},{cname},{t}]")
                     ys.append(y[g, c, t])
             if ys and covered[t]:
-                lo, hi = Acsr.indptr[t], Acsr.indptr[t + 1]
-                js = Acsr.indices[lo:hi]
-                cols = np.concatenate([ys, x[g, js]])
-                coefs = np.concatenate([np.ones(len(ys)), -shrink * Acsr.data[lo:hi]])
+                cols = np.concatenate([ys, colmap[g, D.indices[lo:hi]]])
+                coefs = np.concatenate([np.ones(len(ys)), -shrink * D.data[lo:hi]])
                 b.row(f"cap[{grp.name},{t}]", cols, coefs, rhs=0.0)
             elif ys:
                 for v in ys:
                     b.ub[v] = 0.0
         for c in range(C):
-            if c in curves or need[c, t] <= 1e-9:
+            if c in curves or c in flows or need[c, t] <= 1e-9:
                 continue
             cols = [y[g, c, t] for g in range(G) if (g, c, t) in y]
             if soft:
                 cols.append(b.var(f"under[{names[c]},{t}]", obj=penalty))
             b.row(f"need[{names[c]},{t}]", cols, np.ones(len(cols)), lhs=float(need[c, t]))
+    # email: backlog_t = backlog_{t-1} + arrivals_t - work_t, 0 <= backlog_t <= cap_t (what may still wait)
+    for c, (arrive, cap, b0) in flows.items():
+        ch = scenario.channels[c]
+        prev = None
+        for t in range(T):
+            bl = b.var(f"backlog[{ch.name},{t}]", ub=float(cap[t]) if not soft else np.inf)
+            if soft:
+                u = b.var(f"late[{ch.name},{t}]", obj=penalty)
+                b.row(f"due[{ch.name},{t}]", [bl, u], [1.0, -1.0], rhs=float(cap[t]))
+            cols = (
+                [bl] + ([prev] if prev is not None else []) + [y[g, c, t] for g in range(G) if (g, c, t) in y]
+            )
+            coefs = (
+                [1.0] + ([-1.0] if prev is not None else []) + [1.0] * (len(cols) - 1 - (prev is not None))
+            )
+            rhs = float(arrive[t] + (b0 if t == 0 else 0.0))
+            b.row(f"flow[{ch.name},{t}]", cols, coefs, lhs=rhs, rhs=rhs)
+            prev = bl
     # scope targets: s[c,t] <= intercept_k + slope_k * (agents of c on the floor in t); per period
     # sum_t volume_t s[c,t] >= target x sum_t volume_t
     for c, (vol, pieces, periods, n_lo) in curves.items():
@@ -174,14 +273,14 @@ def build_schedule_model(
                 )
         for d in np.unique(periods[vol > 0]):
             ts = [t for t in s_of if periods[t] == d]
-            w = vol[ts]
+            wt = vol[ts]
             cols = [s_of[t] for t in ts]
             if soft:
-                cols.append(b.var(f"under_sl[{ch.name},{d}]", obj=penalty * w.sum() / max(len(ts), 1)))
-                coefs = np.concatenate([w, [w.sum()]])
+                cols.append(b.var(f"under_sl[{ch.name},{d}]", obj=penalty * wt.sum() / max(len(ts), 1)))
+                coefs = np.concatenate([wt, [wt.sum()]])
             else:
-                coefs = w
-            b.row(f"target[{ch.name},{d}]", cols, coefs, lhs=float(ch.target * w.sum()))
+                coefs = wt
+            b.row(f"target[{ch.name},{d}]", cols, coefs, lhs=float(ch.target * wt.sum()))
     # at most a share of the shifts may be part-time (shorter than part_time_below_h): sum_pt x <= share sum x
     if max_part_time_share is not None:
         if not 0 <= max_part_time_share <= 1:
@@ -201,22 +300,50 @@ def build_schedule_model(
         for t in range(T):
             if not np.isfinite(arr[t]) or (is_min and arr[t] <= 0):
                 continue
-            lo, hi = Acsr.indptr[t], Acsr.indptr[t + 1]
-            js = Acsr.indices[lo:hi]
-            if js.size == 0:
+            lo, hi = D.indptr[t], D.indptr[t + 1]
+            if not covered[t]:
                 if is_min:
                     raise InfeasibleError(
                         f"min_agents: {arr[t]:g} agents wanted at {grid.starts[t]:%Y-%m-%d %H:%M}, "
                         "where no shift template is on duty"
                     )
                 continue
-            cols = np.concatenate([x[g, js] for g in range(G)])
-            coefs = np.tile(Acsr.data[lo:hi], G)
+            cols = colmap[:, D.indices[lo:hi]].ravel()
+            coefs = np.tile(D.data[lo:hi], G)
             if is_min:
                 b.row(f"min_agents[{t}]", cols, coefs, lhs=float(arr[t]))
             else:
                 b.row(f"max_agents[{t}]", cols, coefs, rhs=float(arr[t]))
-    return b.build(x=x, templates=templates)
+    # at most max_start_times distinct clock times of shift start: x[g, j] <= M z[clock(j)], sum z <= cap
+    big_m = None
+    if max_start_times is not None:
+        big_m = _start_bound(scenario, need, curves, flows, min_agents, shrink)
+        clocks = [_start_clock(tp, grid) for tp in templates]
+        zs = []
+        for clock in sorted(set(clocks)):
+            z = b.var(f"start[{clock}]", ub=1.0, integer=True)
+            zs.append(z)
+            js = [j for j, k in enumerate(clocks) if k == clock]
+            cols = np.concatenate([x[:, js].ravel(), [z]])
+            b.row(f"start_used[{clock}]", cols, np.concatenate([np.ones(G * len(js)), [-big_m]]), rhs=0.0)
+        b.row("max_start_times", zs, np.ones(len(zs)), rhs=float(max_start_times))
+    return b.build(x=x, w=w, owner=owner, brk=brk, templates=templates, start_bound=big_m)
+
+
+def _start_bound(scenario, need, curves, flows, min_agents, shrink) -> float:
+    """An upper bound on the agents of all shifts starting at one clock time, for the start-time cap: twice
+    the peak of agents scheduled (needs of every channel, the stable floor and saturation of the scope curves,
+    the email backlog's peak work, ``min_agents``), rounded up."""
+    peak = need.copy()
+    for c, (_, pieces, _, n_lo) in curves.items():
+        hi = pieces.groupby("interval")["n_to"].max().reindex(range(need.shape[1]), fill_value=0)
+        peak[c] = np.maximum(n_lo, np.where(np.isfinite(hi.to_numpy(float)), hi.to_numpy(float), 0.0))
+    for c, (arrive, _, b0) in flows.items():
+        peak[c] = np.full(need.shape[1], arrive.max(initial=0.0) + b0)
+    tot = peak.sum(axis=0).max(initial=0.0)
+    if min_agents is not None:
+        tot = max(tot, float(np.max(np.asarray(min_agents, dtype=float))))
+    return float(max(1, np.ceil(2 * tot / shrink)))
 
 
 def solve(
@@ -234,6 +361,11 @@ def solve(
     templates: list[Template] | None = None,
     max_part_time_share: float | None = None,
     part_time_below_h: float = 6.0,
+    email: str = "flow",
+    initial_backlog: dict | None = None,
+    break_model: str = "implicit",
+    max_start_times: int | None = None,
+    diagnose: bool = True,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
 
@@ -241,52 +373,140 @@ def solve(
     voice or chat channel's target in its scope instead (``day`` or ``horizon``, volume-weighted, through the
     concave service-level envelopes of :func:`optim.queueing.service_level_envelope` built from the
     requirements' ``volume`` and ``aht_s``; Erlang A with the channel's patience when ``patience``), so that
-    a daily 80/20 need not hold in every interval. Channels with ``interval`` scope and email keep their
-    per-interval requirement. ``min_agents`` / ``max_agents`` (a number or one per interval) bound the agents
-    on duty after breaks, all groups together. ``templates`` (e.g. from :func:`templates_from_table`, a
-    centre's own catalogue) replaces the templates generated from ``rules``. ``max_part_time_share``: at
-    most this share of the shifts may be part-time (shorter than ``part_time_below_h`` hours).
+    a daily 80/20 need not hold in every interval. Channels with ``interval`` scope keep their per-interval
+    requirement. Email (``email="flow"``, default) is a backlog carried from interval to interval: everything
+    is answered within its deadline (``target`` of it, as in :func:`optim.queueing.deferred_agents`), so its
+    work moves into quiet intervals; ``initial_backlog`` maps an email channel to the contacts waiting at
+    the start; ``email="requirement"`` covers the requirements' per-interval email agents instead.
+    ``min_agents`` / ``max_agents`` (a number or one per interval) bound the agents on duty after breaks,
+    all groups together. ``templates`` (e.g. from :func:`templates_from_table`, a centre's own catalogue)
+    replaces the templates generated from ``rules``. ``max_part_time_share``: at most this share of the
+    shifts may be part-time (shorter than ``part_time_below_h`` hours). ``max_start_times`` (default: the
+    rules') caps the distinct clock times at which shifts start. Breaks with a window are placed by Aykin's
+    implicit model (``break_model="implicit"``) or one template per break pattern (``"explicit"``, for small
+    instances and as a reference).
 
-    Returns the :class:`Schedule` (one row per skill group x template used, with its count) and the
-    :class:`SolveReport` (status, objective, best bound, gap, time, solver and version).
+    Returns the :class:`Schedule` (one row per skill group x shift x break times, with its count) and the
+    :class:`SolveReport` (status, objective, best bound, gap, time, solver and version). In hard mode an
+    infeasible model raises :class:`InfeasibleError` naming the channels and intervals that cannot be
+    covered and why (found by solving the soft model, ``diagnose``).
     """
     rules = rules or ShiftRules()
     solver = solver or SolverOptions()
     need = need_matrix(reqs, scenario)
     templates = templates if templates is not None else make_templates(scenario, rules)
+    if break_model not in ("implicit", "explicit"):
+        raise DataError(f"break_model: expected 'implicit' or 'explicit'; got {break_model!r}")
+    if break_model == "explicit":
+        templates = expand_breaks(templates)
     if targets not in ("interval", "scope"):
         raise DataError(f"targets: expected 'interval' or 'scope'; got {targets!r}")
+    if email not in ("flow", "requirement"):
+        raise DataError(f"email: expected 'flow' or 'requirement'; got {email!r}")
     curves = _scope_curves(scenario, reqs, patience) if targets == "scope" else None
-    model = build_schedule_model(
-        scenario,
-        need,
-        templates,
-        soft=soft,
-        under_penalty=under_penalty,
+    flows = _email_flows(scenario, reqs, initial_backlog) if email == "flow" else None
+    kw = dict(
         curves=curves,
         min_agents=min_agents,
         max_agents=max_agents,
         max_part_time_share=max_part_time_share,
         part_time_below_h=part_time_below_h,
+        email_flows=flows,
+        max_start_times=max_start_times if max_start_times is not None else rules.max_start_times,
     )
-    xv, report = solve_model(model, solver)
-    xidx = model.meta["x"]
+    model = build_schedule_model(scenario, need, templates, soft=soft, under_penalty=under_penalty, **kw)
+    try:
+        xv, report = solve_model(model, solver)
+    except InfeasibleError:
+        if soft or not diagnose:
+            raise
+        soft_model = build_schedule_model(
+            scenario, need, templates, soft=True, under_penalty=under_penalty, **kw
+        )
+        sv, _ = solve_model(soft_model, solver)
+        raise InfeasibleError(_diagnosis(scenario, soft_model, sv, need, max_agents, kw)) from None
+    return _to_schedule(scenario, model, xv), report
+
+
+def _to_schedule(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> Schedule:
+    """MIP solution -> Schedule: each shift's flexible breaks from the break variables (any pairing of one
+    start per break is a valid shift, since break windows follow each other)."""
+    templates = model.meta["templates"]
+    xidx, widx, owner, brk = (model.meta[k] for k in ("x", "w", "owner", "brk"))
+    _, _, _, bstart, bdur = break_matrix(templates, scenario.grid)
     grid = scenario.grid
-    rows = []
+    counts: dict = {}
     for g, grp in enumerate(scenario.groups):
+        wv = np.rint(xv[widx[g]]).astype(np.int64) if widx.shape[1] else np.zeros(0, np.int64)
         for j, tp in enumerate(templates):
             k = int(round(xv[xidx[g, j]]))
-            if k > 0:
-                rows.append(
-                    {
-                        "skill_group": grp.name,
-                        "agent": "",
-                        "count": k,
-                        "start": grid.timestamp(tp.start_s),
-                        "end": grid.timestamp(tp.end_s),
-                        "breaks": [(grid.timestamp(bs), grid.timestamp(be)) for bs, be in tp.breaks],
-                    }
-                )
+            if k <= 0:
+                continue
+            per_break = []
+            for kk in range(len(tp.flex_breaks)):
+                opts = np.flatnonzero((owner == j) & (brk == kk))
+                seq = np.sort(np.repeat(bstart[opts], wv[opts]))
+                if seq.size != k:
+                    raise SolverError(
+                        f"solver returned {seq.size} break starts for {k} shifts (template {j}); "
+                        "tighten the solver's feasibility tolerance"
+                    )
+                per_break.append([(s, s + bdur[opts[0]]) for s in seq])
+            for i in range(k):
+                brks = tuple(sorted(tp.breaks + tuple(pb[i] for pb in per_break)))
+                key = (grp.name, tp.start_s, tp.end_s, brks)
+                counts[key] = counts.get(key, 0) + 1
+    rows = [
+        {
+            "skill_group": gname,
+            "agent": "",
+            "count": n,
+            "start": grid.timestamp(s0),
+            "end": grid.timestamp(e0),
+            "breaks": [(grid.timestamp(bs), grid.timestamp(be)) for bs, be in brks],
+        }
+        for (gname, s0, e0, brks), n in counts.items()
+    ]
     df = pd.DataFrame(rows, columns=["skill_group", "agent", "count", "start", "end", "breaks"])
     df = df.sort_values(["skill_group", "start", "end"], kind="stable").reset_index(drop=True)
-    return Schedule(df), report
+    return Schedule(df)
+
+
+def _diagnosis(scenario, model, sv, need, max_agents, kw) -> str:
+    """Why a hard model is infeasible: the shortfalls of the cheapest soft schedule, per channel and
+    interval, with what limits them."""
+    grid = scenario.grid
+    short = []
+    for i, nm in enumerate(model.names):
+        if sv[i] <= 1e-6 or not nm.startswith(("under[", "late[", "under_sl[")):
+            continue
+        kind, rest = nm[:-1].split("[", 1)
+        ch, t = rest.rsplit(",", 1)
+        t = int(t)
+        if kind == "under_sl":
+            short.append(f"{ch} on day {t} (service level short by {sv[i]:.3f})")
+            continue
+        when = f"{grid.starts[t]:%Y-%m-%d %H:%M}"
+        what = "email work past its deadline" if kind == "late" else "agents short"
+        why = ""
+        if max_agents is not None:
+            cap = np.broadcast_to(np.asarray(max_agents, dtype=float), (grid.n,))[t]
+            if np.isfinite(cap):
+                why = f"; max_agents allows {cap:g} on duty"
+        short.append(f"{ch} at {when} ({sv[i]:.2f} {what}{why})")
+    causes = []
+    if kw.get("max_start_times") is not None:
+        causes.append(f"max_start_times={kw['max_start_times']}")
+    if kw.get("max_part_time_share") is not None:
+        causes.append(f"max_part_time_share={kw['max_part_time_share']}")
+    if max_agents is not None:
+        causes.append("max_agents")
+    if kw.get("email_flows"):
+        causes.append("email deadlines")
+    more = f" and {len(short) - 12} more" if len(short) > 12 else ""
+    text = "; ".join(short[:12]) + more if short else "no single interval (the constraints conflict)"
+    return (
+        "the schedule model is infeasible: the cheapest schedule that relaxes the requirements still falls "
+        f"short at: {text}. Constraints that limit it: "
+        f"{', '.join(causes) or 'shift rules and opening hours'}. Relax them or use schedule.soft=true"
+    )

@@ -1,12 +1,24 @@
-"""Shift templates generated from rules: lengths, start granularity, a lunch within a window.
+"""Shift templates generated from rules: lengths, start granularity, a lunch and short breaks in windows.
 
-Breaks are explicit here: one template per (day, start, length, lunch start), i.e. one column per break
-pattern (Dantzig's set-covering formulation). Aykin's implicit break model replaces this in a later issue.
+A template is one shift (day, start, end) with its *fixed* breaks (a catalogue's, at given clock times) and
+its *flexible* breaks: for each break of the rules, its duration and the candidate start times within its
+window. The MIP places flexible breaks with Aykin's implicit model (one variable per shift, break and break
+start: Aykin 1996, Management Science 42(4)); :func:`expand_breaks` turns them into the explicit model (one
+template per break pattern, Dantzig 1954), which grows as the product of the window sizes and serves as the
+reference on tiny instances.
+
+Break windows are offsets of the break's *start* from the shift start, in hours; a negative offset counts
+back from the shift end (``-2.0``: two hours before the end), so one rule fits shifts of every length. The
+windows of one shift must follow each other without overlap (the latest start plus the duration of a break
+is at most the earliest start of the next), which makes every combination of break starts a valid shift and
+Aykin's model exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -15,19 +27,64 @@ from scipy import sparse
 from forecast.errors import ConfigError
 from sim.scenario import Scenario, _number
 
-__all__ = ["ShiftRules", "Template", "make_templates", "coverage_matrix", "templates_from_table"]
+__all__ = [
+    "BreakRule",
+    "ShiftRules",
+    "Template",
+    "break_matrix",
+    "coverage_matrix",
+    "expand_breaks",
+    "make_templates",
+    "templates_from_table",
+]
 
 CATALOGUE_COLUMNS = ("name", "start", "end", "breaks", "cost")
+
+
+@dataclass(frozen=True)
+class BreakRule:
+    """A break of ``minutes`` starting between ``earliest_h`` and ``latest_h`` after the shift start (a
+    negative value counts back from the shift end), every ``step_min``; only in shifts of at least
+    ``min_shift_h`` hours; ``paid`` breaks count in paid hours."""
+
+    minutes: int = 15
+    earliest_h: float = 1.0
+    latest_h: float = 2.0
+    step_min: int = 15
+    paid: bool = True
+    min_shift_h: float = 0.0
+    name: str = "break"
+
+    def __post_init__(self):
+        _number(self.minutes, "minutes", lo=0, lo_open=True, integer=True)
+        _number(self.earliest_h, "earliest_h", lo=-24, hi=24)
+        _number(self.latest_h, "latest_h", lo=-24, hi=24)
+        _number(self.step_min, "step_min", lo=1, integer=True)
+        _number(self.min_shift_h, "min_shift_h", lo=0)
+        if not isinstance(self.paid, bool):
+            raise ConfigError(f"expected true or false; got {self.paid!r}", key="paid")
+
+    def window_s(self, length_s: float) -> tuple[float, float]:
+        """(earliest, latest) start offset in seconds from the start of a shift of ``length_s``."""
+        a, b = (v * 3600 if v >= 0 else length_s + v * 3600 for v in (self.earliest_h, self.latest_h))
+        return a, b
+
+    def starts_s(self, length_s: float) -> tuple[float, ...]:
+        a, b = self.window_s(length_s)
+        step = 60 * self.step_min
+        return tuple(a + k * step for k in range(int(np.floor((b - a) / step + 1e-9)) + 1))
 
 
 @dataclass(frozen=True)
 class ShiftRules:
     """Rules for generating shifts (times in hours or minutes as named).
 
-    Shifts start every ``start_step_min`` from the opening hour and end by the closing hour; each holds a
-    lunch
-    of ``lunch_min`` minutes starting between ``lunch_earliest_h`` and ``lunch_latest_h`` after shift start
-    (every ``lunch_step_min``). Paid hours are the shift length less the lunch unless ``paid_breaks``.
+    Shifts of each of ``lengths_h`` start every ``start_step_min`` from the opening hour and end by the
+    closing hour. Each shift of at least ``lunch_min_shift_h`` hours holds a lunch of ``lunch_min`` minutes
+    starting between ``lunch_earliest_h`` and ``lunch_latest_h`` after the shift start (every
+    ``lunch_step_min``; unpaid unless ``paid_breaks``), and the ``short_breaks`` (:class:`BreakRule`, or
+    mappings of its fields, e.g. from config) that apply to its length. ``max_start_times`` caps the number of
+    distinct clock times at which shifts start over the horizon (all groups; None: no cap).
     """
 
     lengths_h: tuple[float, ...] = (8.0,)
@@ -37,6 +94,9 @@ class ShiftRules:
     lunch_latest_h: float = 5.0
     lunch_step_min: int = 30
     paid_breaks: bool = False
+    lunch_min_shift_h: float = 0.0
+    short_breaks: tuple = ()
+    max_start_times: int | None = None
 
     def __post_init__(self):
         lengths = (self.lengths_h,) if isinstance(self.lengths_h, int | float) else tuple(self.lengths_h)
@@ -50,12 +110,73 @@ class ShiftRules:
         _number(self.lunch_step_min, "lunch_step_min", lo=1, integer=True)
         _number(self.lunch_earliest_h, "lunch_earliest_h", lo=0)
         _number(self.lunch_latest_h, "lunch_latest_h", lo=self.lunch_earliest_h)
-        if self.lunch_min and self.lunch_latest_h * 60 + self.lunch_min > min(self.lengths_h) * 60:
-            raise ConfigError(
-                f"a lunch starting {self.lunch_latest_h:g} h after shift start does not fit in a "
-                f"{min(self.lengths_h):g} h shift",
-                key="lunch_latest_h",
-            )
+        _number(self.lunch_min_shift_h, "lunch_min_shift_h", lo=0)
+        if self.max_start_times is not None:
+            _number(self.max_start_times, "max_start_times", lo=1, integer=True)
+        shorts = []
+        for i, b in enumerate(
+            self.short_breaks if isinstance(self.short_breaks, list | tuple) else [self.short_breaks]
+        ):
+            key = f"short_breaks[{i}]"
+            if isinstance(b, BreakRule):
+                shorts.append(b)
+                continue
+            if not isinstance(b, Mapping):
+                raise ConfigError(f"expected a mapping of {_BREAK_FIELDS}; got {b!r}", key=key)
+            unknown = sorted(set(b) - set(_BREAK_FIELDS))
+            if unknown:
+                raise ConfigError(f"unknown field(s) {unknown}; expected {_BREAK_FIELDS}", key=key)
+            try:
+                shorts.append(BreakRule(**{"name": f"short{i + 1}", **b}))
+            except ConfigError as e:
+                raise e.under(key) from None
+        object.__setattr__(self, "short_breaks", tuple(shorts))
+        for length in self.lengths_h:
+            self.breaks_for(length)  # checks that the windows fit and follow each other
+
+    @property
+    def lunch(self) -> BreakRule | None:
+        if not self.lunch_min:
+            return None
+        return BreakRule(
+            self.lunch_min,
+            self.lunch_earliest_h,
+            self.lunch_latest_h,
+            self.lunch_step_min,
+            paid=self.paid_breaks,
+            min_shift_h=self.lunch_min_shift_h,
+            name="lunch",
+        )
+
+    def breaks_for(self, length_h: float) -> list[BreakRule]:
+        """The breaks of a shift of ``length_h`` hours, in the order of their windows (checked)."""
+        L = length_h * 3600
+        rules = [b for b in (self.lunch, *self.short_breaks) if b is not None and length_h >= b.min_shift_h]
+        rules.sort(key=lambda b: b.window_s(L)[0])
+        prev = None
+        for b in rules:
+            key = "lunch_latest_h" if b.name == "lunch" else "short_breaks"
+            a, z = b.window_s(L)
+            if a < 0 or z < a or z + 60 * b.minutes > L + 1e-6:
+                raise ConfigError(
+                    f"the {b.name} window ({a / 3600:g}-{z / 3600:g} h after the start, {b.minutes} min) "
+                    f"does not fit in a {length_h:g} h shift",
+                    key=key,
+                )
+            if prev is not None:
+                pa, pz = prev.window_s(L)
+                if pz + 60 * prev.minutes > a + 1e-6:
+                    raise ConfigError(
+                        f"in a {length_h:g} h shift the {prev.name} (latest start {pz / 3600:g} h, "
+                        f"{prev.minutes} min) can overlap the {b.name} (earliest start {a / 3600:g} h): "
+                        "break windows must follow each other",
+                        key="lunch_latest_h" if b.name == prev.name == "lunch" else "short_breaks",
+                    )
+            prev = b
+        return rules
+
+
+_BREAK_FIELDS = ["minutes", "earliest_h", "latest_h", "step_min", "paid", "min_shift_h", "name"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +190,7 @@ class Template:
     paid_h: float
     cost: float | None = None  # cost of one shift (a catalogue's own); None: paid hours x group cost
     name: str = ""
+    flex_breaks: tuple[tuple[float, tuple[float, ...]], ...] = ()  # (duration s, candidate starts s)
 
 
 def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
@@ -83,22 +205,19 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
         close_t = day + pd.Timedelta(hours=scenario.close_hour)
         for length in rules.lengths_h:
             L = pd.Timedelta(hours=length)
+            brks = rules.breaks_for(length)
+            unpaid_h = sum(b.minutes for b in brks if not b.paid) / 60
             s = open_t
             while s + L <= close_t:
                 s_abs = s.tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True)
                 e_abs = (s + L).tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True)
                 ss, es = grid.seconds(s_abs), grid.seconds(e_abs)
                 if ss >= 0 and es <= grid.horizon_s:
-                    lunches = [()]
-                    if rules.lunch_min:
-                        lunches = []
-                        off = rules.lunch_earliest_h * 3600
-                        while off <= rules.lunch_latest_h * 3600 + 1e-6:
-                            lunches.append(((ss + off, ss + off + 60 * rules.lunch_min),))
-                            off += 60 * rules.lunch_step_min
-                    brk_h = rules.lunch_min / 60 if rules.lunch_min else 0.0
-                    paid = (es - ss) / 3600 - (0.0 if rules.paid_breaks else brk_h)
-                    out.extend(Template(d, ss, es, b, paid) for b in lunches)
+                    flex = tuple(
+                        (60.0 * b.minutes, tuple(ss + o for o in b.starts_s(length * 3600))) for b in brks
+                    )
+                    paid = (es - ss) / 3600 - unpaid_h
+                    out.append(Template(d, ss, es, (), paid, flex_breaks=flex))
                 s += step
     if not out:
         raise ConfigError(
@@ -201,6 +320,70 @@ def coverage_matrix(templates: list[Template], grid) -> sparse.csc_matrix:
     return sparse.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(grid.n, len(templates))
     )
+
+
+def break_matrix(templates: list[Template], grid):
+    """The flexible breaks as columns: ``(B, owner, brk, start_s, dur_s)`` with ``B`` [intervals x options]
+    the fraction of each interval a break option takes, and for each option its template, its break's index
+    within the template, its start and duration (seconds from the grid start)."""
+    dt = grid.interval_s
+    edges = np.arange(grid.n + 1) * dt
+    owner, brk, st, du = [], [], [], []
+    for j, tp in enumerate(templates):
+        for k, (dur, starts) in enumerate(tp.flex_breaks):
+            for b in starts:
+                owner.append(j)
+                brk.append(k)
+                st.append(b)
+                du.append(dur)
+    rows, cols, vals = [], [], []
+    for w, (b, d) in enumerate(zip(st, du, strict=True)):
+        on = _overlap(edges, b, b + d)
+        nz = np.flatnonzero(on > 1e-9)
+        rows.append(nz)
+        cols.append(np.full(nz.size, w))
+        vals.append(on[nz] / dt)
+    B = sparse.csc_matrix(
+        (
+            np.concatenate(vals) if vals else np.zeros(0),
+            (
+                np.concatenate(rows) if rows else np.zeros(0, int),
+                np.concatenate(cols) if cols else np.zeros(0, int),
+            ),
+        ),
+        shape=(grid.n, len(owner)),
+    )
+    return (
+        B,
+        np.asarray(owner, dtype=np.int64),
+        np.asarray(brk, dtype=np.int64),
+        np.asarray(st),
+        np.asarray(du),
+    )
+
+
+def expand_breaks(templates: list[Template]) -> list[Template]:
+    """The explicit break model: every template with flexible breaks becomes one template per combination
+    of break starts (its breaks fixed). The number of templates is the product of the window sizes."""
+    out = []
+    for tp in templates:
+        if not tp.flex_breaks:
+            out.append(tp)
+            continue
+        for combo in product(*(starts for _, starts in tp.flex_breaks)):
+            fixed = tuple((b, b + d) for b, (d, _) in zip(combo, tp.flex_breaks, strict=True))
+            out.append(
+                Template(
+                    tp.day,
+                    tp.start_s,
+                    tp.end_s,
+                    tuple(sorted(tp.breaks + fixed)),
+                    tp.paid_h,
+                    tp.cost,
+                    tp.name,
+                )
+            )
+    return out
 
 
 def _overlap(edges, s, e):
