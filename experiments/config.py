@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields, replace
+from pathlib import Path
 
 from forecast.errors import ConfigError
 
@@ -211,31 +212,78 @@ def build_synthetic(cfg, scenario) -> dict:
     return out
 
 
+SCHEDULE_OPTIONS = (
+    "soft",
+    "under_penalty",
+    "targets",
+    "email",
+    "break_model",
+    "min_agents",
+    "max_agents",
+    "max_part_time_share",
+    "part_time_below_h",
+    "catalogue",
+    "week",
+)
+
+
 def build_rules(cfg):
-    """``cfg.schedule`` -> (ShiftRules, soft, under_penalty, targets)."""
-    from optim.schedule import ShiftRules
+    """``cfg.schedule`` -> (ShiftRules, options): the shift rules and the other keyword arguments of
+    :func:`optim.schedule.solve` (``catalogue`` stays a path, read against the scenario by the plan)."""
+    from optim.schedule import ShiftRules, TourRules
 
     s = _plain(cfg)
     p = "schedule"
-    allowed = {f.name for f in fields(ShiftRules)} | {"soft", "under_penalty", "targets"}
+    allowed = {f.name for f in fields(ShiftRules)} | set(SCHEDULE_OPTIONS)
     _unknown(s, allowed, p)
-    kw = {
-        k: (tuple(v) if isinstance(v, list) else v)
-        for k, v in s.items()
-        if k not in ("soft", "under_penalty", "targets")
-    }
+    kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in s.items() if k not in SCHEDULE_OPTIONS}
     try:
         rules = ShiftRules(**kw)
     except ConfigError as e:
         raise e.under(p) from None
-    soft = _get(s, "soft", p, False, types=bool)
+    opt = {"soft": _get(s, "soft", p, False, types=bool)}
     pen = _get(s, "under_penalty", p, None, types=(int, float))
     if pen is not None and pen <= 0:
         raise ConfigError(f"expected a number > 0; got {pen!r}", key=f"{p}.under_penalty")
-    targets = _get(s, "targets", p, "interval")
-    if targets not in ("interval", "scope"):
-        raise ConfigError(f"expected 'interval' or 'scope'; got {targets!r}", key=f"{p}.targets")
-    return rules, soft, pen, targets
+    opt["under_penalty"] = pen
+    for key, choices in (
+        ("targets", ("interval", "scope")),
+        ("email", ("flow", "requirement")),
+        ("break_model", ("implicit", "explicit")),
+    ):
+        v = _get(s, key, p, choices[0])
+        if v not in choices:
+            raise ConfigError(f"expected one of {list(choices)}; got {v!r}", key=f"{p}.{key}")
+        opt[key] = v
+    for key in ("min_agents", "max_agents"):
+        v = _get(s, key, p, None, types=(int, float))
+        if v is not None and v < 0:
+            raise ConfigError(f"expected a number of agents >= 0; got {v!r}", key=f"{p}.{key}")
+        opt[key] = v
+    share = _get(s, "max_part_time_share", p, None, types=(int, float))
+    if share is not None and not 0 <= share <= 1:
+        raise ConfigError(f"expected a fraction in [0, 1]; got {share!r}", key=f"{p}.max_part_time_share")
+    opt["max_part_time_share"] = share
+    below = _get(s, "part_time_below_h", p, 6.0, types=(int, float))
+    if not 0 < below <= 24:
+        raise ConfigError(f"expected hours in (0, 24]; got {below!r}", key=f"{p}.part_time_below_h")
+    opt["part_time_below_h"] = float(below)
+    cat = _get(s, "catalogue", p, None, types=str)
+    if cat is not None and not Path(cat).is_file():
+        raise ConfigError(
+            f"expected a CSV file of shifts (name,start,end,breaks,cost); not found: {cat}",
+            key=f"{p}.catalogue",
+        )
+    opt["catalogue"] = cat
+    week = _get(s, "week", p, None, types=Mapping)
+    if week is not None:
+        _unknown(week, {f.name for f in fields(TourRules)}, f"{p}.week")
+        try:
+            week = TourRules(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in week.items()})
+        except ConfigError as e:
+            raise e.under(f"{p}.week") from None
+    opt["week"] = week
+    return rules, opt
 
 
 def build_solver(cfg):
@@ -280,7 +328,7 @@ def validate(cfg) -> dict:
     ):
         raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
     staffing = build_staffing(cfg["staffing"])
-    rules, soft, pen, targets = build_rules(cfg["schedule"])
+    rules, schedule_options = build_rules(cfg["schedule"])
     solver = build_solver(cfg["solver"])
     sm = _plain(cfg["sim"])
     _unknown(sm, {"replications", "workers"}, "sim")
@@ -307,9 +355,7 @@ def validate(cfg) -> dict:
         "forecast": {"model": model, "weeks": fweeks},
         "staffing": staffing,
         "rules": rules,
-        "soft": soft,
-        "under_penalty": pen,
-        "targets": targets,
+        "schedule": schedule_options,
         "solver": solver,
         "replications": reps,
         "workers": workers,

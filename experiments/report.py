@@ -64,7 +64,7 @@ def summarize(values: dict, out: dict) -> dict:
         else:
             d["threshold_s"] = ch.threshold_s
         channels[r["channel"]] = d
-    paid = schedule.paid_hours(values["rules"].paid_breaks)
+    paid = schedule.paid_hours(values["rules"].paid_break_minutes)
     cost = {g.name: float(paid.get(g.name, 0.0)) * g.cost_per_hour for g in scenario.groups}
     cov = schedule.coverage(scenario.grid, scenario.group_names)
     solve = report.to_dict()
@@ -255,6 +255,11 @@ def format_table(summary: dict) -> str:
     lines.append(
         f"staffing: {st['shifts']} shifts, {st['agent_hours_total']:,.1f} paid agent-hours, "
         f"cost {st['cost_total']:,.2f}"
+        + (
+            ", headcount " + ", ".join(f"{g} {n}" for g, n in sv["headcount"].items())
+            if sv.get("headcount")
+            else ""
+        )
     )
     lines.append(
         f"MIP: {sv['version']}, status {sv['status']}, objective {sv['objective']:,.2f}, bound "

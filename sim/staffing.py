@@ -281,14 +281,25 @@ class Schedule:
                 )
         return np.clip(cov, 0.0, None)
 
-    def paid_hours(self, paid_breaks: bool = False) -> pd.Series:
-        """Paid hours per skill group (shift length, less breaks unless ``paid_breaks``)."""
+    def paid_hours(self, paid_breaks=False) -> pd.Series:
+        """Paid hours per skill group: shift length, less breaks unless ``paid_breaks`` is true; or, with
+        ``paid_breaks`` a collection of break lengths in minutes, less the breaks of other lengths (e.g.
+        ``{15}``: 15-minute breaks are paid, a 30-minute lunch is not)."""
         df = self.shifts
         if not len(df):
             return pd.Series(dtype=float)
         length = (df["end"] - df["start"]).dt.total_seconds() / 3600.0
-        if not paid_breaks:
-            brk = [sum((be - bs).total_seconds() for bs, be in b) / 3600.0 for b in df["breaks"]]
+        if paid_breaks is not True:
+            paid = set() if paid_breaks is False else {round(float(m)) for m in paid_breaks}
+            brk = [
+                sum(
+                    (be - bs).total_seconds()
+                    for bs, be in b
+                    if round((be - bs).total_seconds() / 60) not in paid
+                )
+                / 3600.0
+                for b in df["breaks"]
+            ]
             length = length - np.asarray(brk)
         return (length * df["count"]).groupby(df["skill_group"]).sum()
 

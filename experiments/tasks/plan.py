@@ -62,7 +62,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     """Run the whole plan; write its files into ``out_dir``; return everything the report needs."""
     import forecast
     from optim import requirements
-    from optim.schedule import solve
+    from optim.schedule import solve, templates_from_table
     from sim import simulate
 
     scenario = values["scenario"]
@@ -99,20 +99,26 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
 
     prog.step(
         f"schedule: shift MIP with {values['solver'].name.upper()} "
-        f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s)"
+        f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s), "
+        f"{values['schedule']['targets']} targets, email as "
+        f"{'a backlog within its deadline' if values['schedule']['email'] == 'flow' else 'agents per interval'}"
+        + (", week of tours" if values["schedule"]["week"] is not None else "")
     )
+    opts = dict(values["schedule"])
+    catalogue = opts.pop("catalogue", None)
+    if catalogue is not None:
+        opts["templates"] = templates_from_table(catalogue, scenario, paid_breaks=values["rules"].paid_breaks)
     schedule, report = solve(
         scenario,
         reqs,
         rules=values["rules"],
         solver=values["solver"],
-        soft=values["soft"],
-        under_penalty=values["under_penalty"],
-        targets=values.get("targets", "interval"),
         patience=values["staffing"]["method"] == "erlang_a",
+        **opts,
     )
     timing["schedule_s"] = prog.done(
         f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})"
+        + (f", headcount {sum(report.headcount.values())}" if report.headcount else "")
     )
 
     prog.step(f"simulate: {values['replications']} replications")

@@ -13,8 +13,11 @@ from .templates import (
     make_templates,
     templates_from_table,
 )
+from .tours import TourRules, day_off_patterns
 
 __all__ = [
+    "TourRules",
+    "day_off_patterns",
     "BreakRule",
     "break_matrix",
     "expand_breaks",

@@ -62,6 +62,8 @@ class SolveReport:
     time_limit_s: float
     threads: int
     seed: int
+    headcount: dict | None = None  # week mode: agents per skill group
+    tours: list | None = None  # week mode: the tours used (group, days, length, start, weekly hours, agents)
 
     @property
     def reproducible(self) -> bool:

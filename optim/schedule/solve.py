@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from forecast.errors import DataError, InfeasibleError, SolverError
+from forecast.errors import ConfigError, DataError, InfeasibleError, SolverError
 from sim.scenario import ChannelKind, Scenario, TargetScope
 from sim.staffing import Schedule
 
@@ -16,6 +16,7 @@ from ..queueing import service_level_envelope
 from .backends import SolveReport, SolverOptions, solve_model
 from .model import LinearModel, ModelBuilder
 from .templates import ShiftRules, Template, break_matrix, coverage_matrix, expand_breaks, make_templates
+from .tours import TourRules, tour_classes
 
 __all__ = ["solve", "build_schedule_model", "need_matrix"]
 
@@ -134,6 +135,7 @@ def build_schedule_model(
     part_time_below_h: float = 6.0,
     email_flows: dict | None = None,
     max_start_times: int | None = None,
+    tours: TourRules | None = None,
 ) -> LinearModel:
     """The MIP of :mod:`optim.schedule.model` for the given needs and templates.
 
@@ -143,7 +145,8 @@ def build_schedule_model(
     from ``n_lo`` agents (the first stable staffing, kept as a lower bound), instead of the per-interval
     requirement. ``email_flows`` (optional): per email channel c, ``(arrive [T], cap [T], backlog0)`` from
     :func:`_email_flows`: the channel's work is carried in a backlog instead of its per-interval need.
-    Flexible breaks of the templates are placed with Aykin's implicit model."""
+    Flexible breaks of the templates are placed with Aykin's implicit model. ``tours`` (week mode): tour
+    variables link the days of each agent's week (:mod:`optim.schedule.tours`)."""
     curves = curves or {}
     flows = email_flows or {}
     grid = scenario.grid
@@ -179,6 +182,37 @@ def build_schedule_model(
                     rhs=0.0,
                 )
     colmap = np.concatenate([x, w], axis=1)  # [G, J + W] model column of each duty-matrix column
+    tour_list, p = [], np.zeros((G, 0), dtype=np.int64)
+    if tours is not None:
+        if grid.n_days != 7:
+            raise ConfigError(
+                f"week mode plans one week of 7 days; the horizon has {grid.n_days}", key="week"
+            )
+        tour_list, by_key = tour_classes(templates, tours, grid)
+        if not tour_list:
+            raise ConfigError(
+                f"no tour fits: {list(tours.days_per_week)} days a week of the shift lengths "
+                f"{sorted({round((tp.end_s - tp.start_s) / 3600, 2) for tp in templates})} h"
+                + (
+                    f" within {tours.weekly_hours[0]:g}-{tours.weekly_hours[1]:g} paid hours"
+                    if tours.weekly_hours
+                    else ""
+                ),
+                key="week",
+            )
+        p = np.empty((G, len(tour_list)), dtype=np.int64)
+        for g, grp in enumerate(scenario.groups):
+            for i in range(len(tour_list)):
+                p[g, i] = b.var(f"tour[{grp.name},{i}]", integer=True)
+            for (d, key), js in by_key.items():
+                ts = [i for i, (pat, k, _) in enumerate(tour_list) if k == key and d in pat]
+                b.row(
+                    f"tour_link[{grp.name},{d},{key}]",
+                    np.concatenate([x[g, js], p[g, ts]]),
+                    np.concatenate([np.ones(len(js)), -np.ones(len(ts))]),
+                    lhs=0.0,
+                    rhs=0.0,
+                )
     # infeasibility check up front, naming the intervals (hard mode)
     if not soft:
         bad = []
@@ -327,7 +361,17 @@ def build_schedule_model(
             cols = np.concatenate([x[:, js].ravel(), [z]])
             b.row(f"start_used[{clock}]", cols, np.concatenate([np.ones(G * len(js)), [-big_m]]), rhs=0.0)
         b.row("max_start_times", zs, np.ones(len(zs)), rhs=float(max_start_times))
-    return b.build(x=x, w=w, owner=owner, brk=brk, templates=templates, start_bound=big_m)
+    return b.build(
+        x=x,
+        w=w,
+        owner=owner,
+        brk=brk,
+        templates=templates,
+        start_bound=big_m,
+        tours=tour_list,
+        tour_rules=tours,
+        p=p,
+    )
 
 
 def _start_bound(scenario, need, curves, flows, min_agents, shrink) -> float:
@@ -365,6 +409,7 @@ def solve(
     initial_backlog: dict | None = None,
     break_model: str = "implicit",
     max_start_times: int | None = None,
+    week: TourRules | None = None,
     diagnose: bool = True,
 ) -> tuple[Schedule, SolveReport]:
     """Cheapest set of shifts covering the requirements (agents on the floor) after breaks and shrinkage.
@@ -384,7 +429,10 @@ def solve(
     shifts may be part-time (shorter than ``part_time_below_h`` hours). ``max_start_times`` (default: the
     rules') caps the distinct clock times at which shifts start. Breaks with a window are placed by Aykin's
     implicit model (``break_model="implicit"``) or one template per break pattern (``"explicit"``, for small
-    instances and as a reference).
+    instances and as a reference). ``week`` (:class:`TourRules`) plans tours over a 7-day horizon: days worked
+    and off, weekly hours, optionally one start time all week; the schedule's ``agent`` column then names
+    each agent's line of work (``phone#001``: one row per shift) and the report gives the headcount per
+    group and the tours used.
 
     Returns the :class:`Schedule` (one row per skill group x shift x break times, with its count) and the
     :class:`SolveReport` (status, objective, best bound, gap, time, solver and version). In hard mode an
@@ -413,6 +461,7 @@ def solve(
         part_time_below_h=part_time_below_h,
         email_flows=flows,
         max_start_times=max_start_times if max_start_times is not None else rules.max_start_times,
+        tours=week,
     )
     model = build_schedule_model(scenario, need, templates, soft=soft, under_penalty=under_penalty, **kw)
     try:
@@ -425,18 +474,48 @@ def solve(
         )
         sv, _ = solve_model(soft_model, solver)
         raise InfeasibleError(_diagnosis(scenario, soft_model, sv, need, max_agents, kw)) from None
-    return _to_schedule(scenario, model, xv), report
+    schedule, lines = _to_schedule(scenario, model, xv)
+    if week is not None:
+        report.headcount = {g: int(sum(1 for ln in lines if ln[0] == g)) for g in scenario.group_names}
+        report.tours = _tour_table(scenario, model, xv)
+    return schedule, report
 
 
-def _to_schedule(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> Schedule:
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _tour_table(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> list[dict]:
+    grid = scenario.grid
+    first = grid.starts[0].weekday()
+    rows = []
+    for g, grp in enumerate(scenario.groups):
+        for i, (pat, key, week_h) in enumerate(model.meta["tours"]):
+            k = int(round(xv[model.meta["p"][g, i]]))
+            if k > 0:
+                rows.append(
+                    {
+                        "skill_group": grp.name,
+                        "days": ";".join(_DAYS[(first + d) % 7] for d in pat),
+                        "length_h": key[0] / 3600,
+                        "start": key[1] if len(key) > 1 else "",
+                        "paid_h_week": week_h,
+                        "agents": k,
+                    }
+                )
+    return rows
+
+
+def _to_schedule(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> tuple[Schedule, list]:
     """MIP solution -> Schedule: each shift's flexible breaks from the break variables (any pairing of one
-    start per break is a valid shift, since break windows follow each other)."""
+    start per break is a valid shift, since break windows follow each other). In week mode each shift goes to
+    a line of work (one agent's tour): on every day the lines of a shift class, ordered by the end of their
+    previous shift, take the day's shifts ordered by start, which maximises the shortest rest."""
     templates = model.meta["templates"]
     xidx, widx, owner, brk = (model.meta[k] for k in ("x", "w", "owner", "brk"))
     _, _, _, bstart, bdur = break_matrix(templates, scenario.grid)
     grid = scenario.grid
-    counts: dict = {}
-    for g, grp in enumerate(scenario.groups):
+    shifts = []  # (group index, template index, breaks)
+    for g in range(len(scenario.groups)):
         wv = np.rint(xv[widx[g]]).astype(np.int64) if widx.shape[1] else np.zeros(0, np.int64)
         for j, tp in enumerate(templates):
             k = int(round(xv[xidx[g, j]]))
@@ -453,23 +532,70 @@ def _to_schedule(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> Sche
                     )
                 per_break.append([(s, s + bdur[opts[0]]) for s in seq])
             for i in range(k):
-                brks = tuple(sorted(tp.breaks + tuple(pb[i] for pb in per_break)))
-                key = (grp.name, tp.start_s, tp.end_s, brks)
-                counts[key] = counts.get(key, 0) + 1
+                shifts.append((g, j, tuple(sorted(tp.breaks + tuple(pb[i] for pb in per_break)))))
+    agent = [""] * len(shifts)
+    lines = []
+    if model.meta.get("tour_rules") is not None:
+        agent, lines = _lines(scenario, model, xv, shifts)
+    counts: dict = {}
+    for (g, j, brks), who in zip(shifts, agent, strict=True):
+        tp = templates[j]
+        key = (scenario.groups[g].name, who, tp.start_s, tp.end_s, brks)
+        counts[key] = counts.get(key, 0) + 1
     rows = [
         {
             "skill_group": gname,
-            "agent": "",
+            "agent": who,
             "count": n,
             "start": grid.timestamp(s0),
             "end": grid.timestamp(e0),
             "breaks": [(grid.timestamp(bs), grid.timestamp(be)) for bs, be in brks],
         }
-        for (gname, s0, e0, brks), n in counts.items()
+        for (gname, who, s0, e0, brks), n in counts.items()
     ]
     df = pd.DataFrame(rows, columns=["skill_group", "agent", "count", "start", "end", "breaks"])
-    df = df.sort_values(["skill_group", "start", "end"], kind="stable").reset_index(drop=True)
-    return Schedule(df)
+    df = df.sort_values(["skill_group", "agent", "start", "end"], kind="stable").reset_index(drop=True)
+    return Schedule(df), lines
+
+
+def _lines(scenario: Scenario, model: LinearModel, xv: np.ndarray, shifts: list):
+    templates = model.meta["templates"]
+    same = model.meta["tour_rules"].same_start
+    grid = scenario.grid
+
+    def key_of(tp):
+        return (
+            (round(tp.end_s - tp.start_s), f"{grid.timestamp(tp.start_s):%H:%M}")
+            if same
+            else (round(tp.end_s - tp.start_s),)
+        )
+
+    lines = []  # (group name, line name, pattern, key)
+    for g, grp in enumerate(scenario.groups):
+        n = 0
+        for i, (pat, key, _) in enumerate(model.meta["tours"]):
+            for _ in range(int(round(xv[model.meta["p"][g, i]]))):
+                n += 1
+                lines.append((grp.name, f"{grp.name}#{n:03d}", pat, key))
+    last_end = {ln[1]: -np.inf for ln in lines}
+    agent = [""] * len(shifts)
+    by_day: dict = {}
+    for s_i, (g, j, _) in enumerate(shifts):
+        tp = templates[j]
+        by_day.setdefault((tp.day, scenario.groups[g].name, key_of(tp)), []).append(s_i)
+    for d in range(grid.n_days):
+        for (day, gname, key), idx in sorted(by_day.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+            if day != d:
+                continue
+            who = [ln[1] for ln in lines if ln[0] == gname and ln[3] == key and d in ln[2]]
+            if len(who) != len(idx):
+                raise SolverError(f"week mode: {len(idx)} shifts but {len(who)} lines on day {d} ({gname})")
+            who.sort(key=lambda nm: last_end[nm])
+            idx = sorted(idx, key=lambda s_i: templates[shifts[s_i][1]].start_s)
+            for nm, s_i in zip(who, idx, strict=True):
+                agent[s_i] = nm
+                last_end[nm] = templates[shifts[s_i][1]].end_s
+    return agent, lines
 
 
 def _diagnosis(scenario, model, sv, need, max_agents, kw) -> str:

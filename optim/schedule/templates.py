@@ -133,6 +133,18 @@ class ShiftRules:
         object.__setattr__(self, "short_breaks", tuple(shorts))
         for length in self.lengths_h:
             self.breaks_for(length)  # checks that the windows fit and follow each other
+        unpaid = {b.minutes for b in (self.lunch, *self.short_breaks) if b is not None and not b.paid}
+        if self.paid_break_minutes & unpaid:
+            raise ConfigError(
+                f"a paid and an unpaid break both last {sorted(self.paid_break_minutes & unpaid)} min: "
+                "schedule.csv could not tell them apart; give them different lengths",
+                key="short_breaks",
+            )
+
+    @property
+    def paid_break_minutes(self) -> frozenset:
+        """Lengths (minutes) of the paid breaks, by which ``Schedule.paid_hours`` tells them from unpaid."""
+        return frozenset(b.minutes for b in (self.lunch, *self.short_breaks) if b is not None and b.paid)
 
     @property
     def lunch(self) -> BreakRule | None:
@@ -157,7 +169,13 @@ class ShiftRules:
         for b in rules:
             key = "lunch_latest_h" if b.name == "lunch" else "short_breaks"
             a, z = b.window_s(L)
-            if a < 0 or z < a or z + 60 * b.minutes > L + 1e-6:
+            if z < a:
+                raise ConfigError(
+                    f"the {b.name} window of a {length_h:g} h shift starts {a / 3600:g} h after the start "
+                    f"but ends {z / 3600:g} h after it: expected earliest_h <= latest_h",
+                    key=key,
+                )
+            if a < 0 or z + 60 * b.minutes > L + 1e-6:
                 raise ConfigError(
                     f"the {b.name} window ({a / 3600:g}-{z / 3600:g} h after the start, {b.minutes} min) "
                     f"does not fit in a {length_h:g} h shift",

@@ -226,3 +226,55 @@ def test_staffing_options_compose_and_validate():
     assert st["method"] == "erlang_a" and st["uncertainty"] is True and st["email"] == "workload"
     with pytest.raises(ConfigError, match="staffing.max_occupancy"):
         validate(bad)
+
+
+def test_schedule_options_compose_and_validate(tmp_path):
+    """The flex_week preset validates to tours and short breaks; bad schedule keys name their key path."""
+    from experiments.config import validate
+    from forecast.errors import ConfigError
+
+    with initialize_config_module(config_module="conf", version_base="1.3"):
+        flex = compose("config", overrides=["schedule=flex_week", "tracking=none"])
+        bad_email = compose("config", overrides=["schedule.email=fax"])
+        bad_week = compose("config", overrides=["schedule=flex_week", "schedule.week.days_per_week=9"])
+        bad_break = compose(
+            "config", overrides=["schedule.short_breaks=[{minutes: 15, earliest_h: 3.0, latest_h: 3.5}]"]
+        )
+        bad_cat = compose("config", overrides=[f"schedule.catalogue={tmp_path}/none.csv"])
+    v = validate(flex)
+    assert v["schedule"]["week"].days_per_week == (4, 5) and len(v["rules"].short_breaks) == 2
+    assert v["rules"].paid_break_minutes == {15}
+    with pytest.raises(ConfigError, match=r"schedule.email: expected one of"):
+        validate(bad_email)
+    with pytest.raises(ConfigError, match=r"schedule.week.days_per_week: expected a value in \[1, 7\]"):
+        validate(bad_week)
+    with pytest.raises(ConfigError, match=r"schedule.short_breaks: .*must follow each other"):
+        validate(bad_break)
+    with pytest.raises(ConfigError, match=r"schedule.catalogue: .*not found"):
+        validate(bad_cat)
+
+
+def test_paid_short_breaks_end_to_end(tmp_path):
+    """A paid 15-min break and an unpaid 30-min lunch: the objective is paid hours x cost recomputed from
+    schedule.csv counting only the lunch as unpaid."""
+    cfg = _cfg(
+        tmp_path,
+        "tracking=none",
+        "scenario.interval_min=15",
+        "schedule.start_step_min=60",
+        "schedule.short_breaks=[{minutes: 15, earliest_h: 1.0, latest_h: 2.0}]",
+    )
+    out = tmp_path / "run"
+    summary = run(cfg, out_dir=out)
+    sched = pd.read_csv(out / "schedule.csv", keep_default_na=False)
+    hours = 0.0
+    for r in sched.itertuples():
+        length = (pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() / 3600
+        parts = [b.split("-") for b in r.breaks.split(";")]
+        mins = sorted(
+            (pd.Timedelta(b + ":00") - pd.Timedelta(a + ":00")).total_seconds() / 60 for a, b in parts
+        )
+        assert mins == [15, 30]
+        hours += r.count * (length - 0.5)
+    assert summary["staffing"]["agent_hours_total"] == pytest.approx(hours)
+    assert summary["solve"]["objective"] == pytest.approx(25.0 * hours)

@@ -107,6 +107,8 @@ def test_lunch_and_two_short_breaks_implicit_equals_explicit():
     imp_s, imp = solve(sc, reqs, rules=rules, solver=EXACT)
     exp_s, exp = solve(sc, reqs, rules=rules, solver=EXACT, break_model="explicit")
     assert imp.objective == pytest.approx(exp.objective)
+    paid = imp_s.paid_hours(rules.paid_break_minutes)  # short breaks paid, the lunch not
+    assert 10 * paid.get("a", 0) + 12 * paid.get("b", 0) == pytest.approx(imp.objective)
     assert imp.n_int_vars < exp.n_int_vars
     cov = imp_s.coverage(grid, sc.group_names) * 0.8
     assert np.all(need[1] <= cov[1] + 1e-9) and np.all(need.sum(0) <= cov.sum(0) + 1e-9)
@@ -131,6 +133,10 @@ def test_break_windows_that_overlap_or_do_not_fit_are_config_errors():
         ShiftRules(lengths_h=(8.0,), short_breaks=({"minutes": 15, "earliest_h": 2.5, "latest_h": 3.5},))
     with pytest.raises(ConfigError, match=r"does not fit in a 4 h shift"):
         ShiftRules(lengths_h=(4.0, 8.0), lunch_min=0, short_breaks=({"earliest_h": 3.0, "latest_h": 4.0},))
+    with pytest.raises(ConfigError, match=r"short_breaks: .* expected earliest_h <= latest_h"):
+        ShiftRules(short_breaks=({"earliest_h": 2.5, "latest_h": 1.0},))
+    with pytest.raises(ConfigError, match=r"short_breaks: a paid and an unpaid break both last \[30\] min"):
+        ShiftRules(lengths_h=(8.0,), short_breaks=({"minutes": 30, "earliest_h": 1.0, "latest_h": 2.0},))
     with pytest.raises(ConfigError, match=r"short_breaks\[0\]: unknown field"):
         ShiftRules(short_breaks=({"minute": 15},))
     with pytest.raises(ConfigError, match=r"short_breaks\[0\].minutes: "):
