@@ -348,18 +348,24 @@ def build_schedule_model(
                 b.row(f"min_agents[{t}]", cols, coefs, lhs=float(arr[t]))
             else:
                 b.row(f"max_agents[{t}]", cols, coefs, rhs=float(arr[t]))
-    # at most max_start_times distinct clock times of shift start: x[g, j] <= M z[clock(j)], sum z <= cap
+    # at most max_start_times distinct clock times of shift start: per day d and clock k,
+    # sum_{g, j starting on d at k} x[g, j] <= M z[k] (M bounds the agents starting together), sum z <= cap
     big_m = None
     if max_start_times is not None:
         big_m = _start_bound(scenario, need, curves, flows, min_agents, shrink)
-        clocks = [_start_clock(tp, grid) for tp in templates]
+        if tours is not None:
+            big_m = float(np.ceil(big_m * 7 / min(tours.days_per_week)))
+        groups_of: dict = {}
+        for j, tp in enumerate(templates):
+            groups_of.setdefault(_start_clock(tp, grid), {}).setdefault(tp.day, []).append(j)
         zs = []
-        for clock in sorted(set(clocks)):
+        for clock, days in sorted(groups_of.items()):
             z = b.var(f"start[{clock}]", ub=1.0, integer=True)
             zs.append(z)
-            js = [j for j, k in enumerate(clocks) if k == clock]
-            cols = np.concatenate([x[:, js].ravel(), [z]])
-            b.row(f"start_used[{clock}]", cols, np.concatenate([np.ones(G * len(js)), [-big_m]]), rhs=0.0)
+            for d, js in days.items():
+                cols = np.concatenate([x[:, js].ravel(), [z]])
+                coefs = np.concatenate([np.ones(G * len(js)), [-big_m]])
+                b.row(f"start_used[{clock},{d}]", cols, coefs, rhs=0.0)
         b.row("max_start_times", zs, np.ones(len(zs)), rhs=float(max_start_times))
     return b.build(
         x=x,
@@ -375,9 +381,10 @@ def build_schedule_model(
 
 
 def _start_bound(scenario, need, curves, flows, min_agents, shrink) -> float:
-    """An upper bound on the agents of all shifts starting at one clock time, for the start-time cap: twice
-    the peak of agents scheduled (needs of every channel, the stable floor and saturation of the scope curves,
-    the email backlog's peak work, ``min_agents``), rounded up."""
+    """A bound on the agents whose shifts start together (one day, one clock time; all of them are on duty
+    in the first interval), for the start-time cap: twice the peak of agents scheduled (the needs of every
+    channel, the stable floor and saturation of the scope curves, the email backlog's peak work,
+    ``min_agents``) over (1 - shrinkage), rounded up; in week mode times 7 / the fewest days a week."""
     peak = need.copy()
     for c, (_, pieces, _, n_lo) in curves.items():
         hi = pieces.groupby("interval")["n_to"].max().reindex(range(need.shape[1]), fill_value=0)
