@@ -71,7 +71,7 @@ def test_a_short_break_placed_by_aykin_matches_brute_force(seed):
     assert np.all(back.coverage(grid, ["a"])[0] >= need - 1e-9)
 
 
-def test_lunch_and_two_short_breaks_implicit_equals_explicit():
+def test_lunch_and_two_short_breaks_implicit_equals_explicit(tmp_path):
     """A lunch and two short breaks (the second counted back from the shift end), shifts of 4 and 6 h on a
     15-min grid, two skill groups with shrinkage: Aykin's model and the explicit model (one template per
     break pattern) have the same optimum; the implicit one is far smaller; each returned shift has one lunch
@@ -110,7 +110,18 @@ def test_lunch_and_two_short_breaks_implicit_equals_explicit():
     paid = imp_s.paid_hours(rules.paid_break_minutes)  # short breaks paid, the lunch not
     assert 10 * paid.get("a", 0) + 12 * paid.get("b", 0) == pytest.approx(imp.objective)
     assert imp.n_int_vars < exp.n_int_vars
-    cov = imp_s.coverage(grid, sc.group_names) * 0.8
+    # coverage recomputed from the text of schedule.csv, minute by minute, without the Schedule class
+    csv = pd.read_csv(imp_s.to_csv(tmp_path / "schedule.csv"), keep_default_na=False)
+    minutes = np.zeros((2, 24 * 60))
+    for r in csv.itertuples():
+        on = np.zeros(24 * 60)
+        s0, e0 = (pd.Timestamp(v) for v in (r.start, r.end))
+        on[s0.hour * 60 + s0.minute : e0.hour * 60 + e0.minute] = 1
+        for part in r.breaks.split(";"):
+            a, z = (int(h) * 60 + int(m) for h, m in (t.split(":") for t in part.split("-")))
+            on[a:z] = 0
+        minutes[sc.group_names.index(r.skill_group)] += r.count * on
+    cov = 0.8 * minutes.reshape(2, grid.n, 15).mean(axis=2)
     assert np.all(need[1] <= cov[1] + 1e-9) and np.all(need.sum(0) <= cov.sum(0) + 1e-9)
     for row in imp_s.to_frame().itertuples():
         start, end = pd.Timestamp(row.start), pd.Timestamp(row.end)

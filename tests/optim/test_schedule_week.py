@@ -136,3 +136,30 @@ def test_week_mode_errors_name_the_key():
         solve(_scenario(8, 12), _reqs(np.zeros(WEEK.n)), rules=rules, week=TourRules(weekly_hours=(30, 40)))
     with pytest.raises(ConfigError, match=r"days_per_week: expected a value in \[1, 7\]"):
         TourRules(days_per_week=8)
+
+
+def test_start_time_cap_in_week_mode():
+    """Mornings on odd days, afternoons on even days: one start time cannot cover both; two can, at the
+    cost of the uncapped week (the cap is per clock time over all days, not per day)."""
+    from forecast.errors import InfeasibleError
+
+    sc = _scenario(8, 16)
+    need = np.zeros(WEEK.n)
+    for d in range(7):
+        hours = slice(24 * d + 8, 24 * d + 12) if d % 2 else slice(24 * d + 12, 24 * d + 16)
+        need[hours] = 3
+    flex = TourRules(days_per_week=5)
+    _, free = solve(
+        sc,
+        _reqs(need),
+        rules=ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0),
+        solver=EXACT,
+        week=flex,
+    )
+    capped = ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0, max_start_times=2)
+    sched, rep = solve(sc, _reqs(need), rules=capped, solver=EXACT, week=flex)
+    assert rep.objective == pytest.approx(free.objective)
+    assert pd.to_datetime(sched.to_frame()["start"], utc=True).dt.strftime("%H:%M").nunique() <= 2
+    one = ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0, max_start_times=1)
+    with pytest.raises(InfeasibleError, match=r"max_start_times=1"):
+        solve(sc, _reqs(need), rules=one, solver=EXACT, week=flex)
