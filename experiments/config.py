@@ -224,6 +224,7 @@ SCHEDULE_OPTIONS = (
     "part_time_below_h",
     "catalogue",
     "week",
+    "roster",
 )
 
 
@@ -283,6 +284,19 @@ def build_rules(cfg):
         except ConfigError as e:
             raise e.under(f"{p}.week") from None
     opt["week"] = week
+    ro = _get(s, "roster", p, None, types=Mapping)
+    if ro is not None:
+        key = f"{p}.roster"
+        _unknown(ro, {"agents", "min_rest_h", "pseudonymise"}, key)
+        agents = _get(ro, "agents", key, types=str)
+        if not Path(agents).is_file():
+            raise ConfigError(f"expected a CSV file of agents; not found: {agents}", key=f"{key}.agents")
+        rest = _get(ro, "min_rest_h", key, 11.0, types=(int, float))
+        if not 0 <= rest < 168:
+            raise ConfigError(f"expected hours in [0, 168); got {rest!r}", key=f"{key}.min_rest_h")
+        pseud = _get(ro, "pseudonymise", key, False, types=(bool, str))
+        ro = {"agents": agents, "min_rest_h": float(rest), "pseudonymise": pseud}
+    opt["roster"] = ro
     return rules, opt
 
 

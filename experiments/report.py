@@ -91,6 +91,7 @@ def summarize(values: dict, out: dict) -> dict:
                 "shrinkage": scenario.shrinkage,
             },
             "solve": solve,
+            "roster": out["roster"].to_dict() if out.get("roster") is not None else None,
             "reproducible": report.reproducible,
             "timing": {k: round(v, 3) for k, v in out["timing"].items()}
             | {"solve_s": round(report.time_s, 3)},
@@ -213,6 +214,9 @@ def write_outputs(values: dict, out: dict, out_dir: Path) -> tuple[dict, dict[st
     files["requirements"] = write_atomic(out_dir / "requirements.csv", lambda t: rq.to_csv(t, index=False))
     files["coverage_plot"] = plot_coverage(values, out, out_dir / "coverage.png")
     files["service_level_plot"] = plot_service_level(values, out, out_dir / "service_level.png")
+    if out.get("roster") is not None:  # unfilled shifts and why; names only as schedule.csv has them
+        rtext = out["roster"].summary() + "\n"
+        files["roster_report"] = write_atomic(out_dir / "roster.txt", lambda t: Path(t).write_text(rtext))
     text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
     files["summary"] = write_atomic(out_dir / "summary.json", lambda t: Path(t).write_text(text))
     return summary, files
@@ -261,6 +265,13 @@ def format_table(summary: dict) -> str:
             else ""
         )
     )
+    ro = summary.get("roster")
+    if ro:
+        lines.append(
+            f"roster: {ro['roster_assigned']} of {ro['roster_shifts']} shifts assigned"
+            + ("" if ro["roster_complete"] else f", {ro['roster_unfilled']} UNFILLED (see roster.txt)")
+            + f"; paid hours per agent {ro['roster_hours_min']:.1f}-{ro['roster_hours_max']:.1f}"
+        )
     lines.append(
         f"MIP: {sv['version']}, status {sv['status']}, objective {sv['objective']:,.2f}, bound "
         f"{sv['best_bound']:,.2f}, gap {100 * sv['gap']:.3f}%"

@@ -67,7 +67,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
 
     scenario = values["scenario"]
     timing = {}
-    prog = Progress(quiet)
+    prog = Progress(quiet, total=6 if values["schedule"].get("roster") else 5)
 
     prog.step(
         f"history: {values['history']['source']}, {values['history']['weeks']} weeks, "
@@ -97,14 +97,17 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     peak = reqs.groupby("interval")["agents"].sum().max()
     timing["requirements_s"] = prog.done(f"peak {peak:.0f} agents on the floor")
 
+    email_txt = (
+        "a backlog within its deadline" if values["schedule"]["email"] == "flow" else "per-interval agents"
+    )
     prog.step(
         f"schedule: shift MIP with {values['solver'].name.upper()} "
         f"(gap {values['solver'].rel_gap:g}, limit {values['solver'].time_limit_s:g} s), "
-        f"{values['schedule']['targets']} targets, email as "
-        f"{'a backlog within its deadline' if values['schedule']['email'] == 'flow' else 'agents per interval'}"
+        f"{values['schedule']['targets']} targets, email as {email_txt}"
         + (", week of tours" if values["schedule"]["week"] is not None else "")
     )
     opts = dict(values["schedule"])
+    roster_cfg = opts.pop("roster", None)
     catalogue = opts.pop("catalogue", None)
     if catalogue is not None:
         opts["templates"] = templates_from_table(catalogue, scenario, paid_breaks=values["rules"].paid_breaks)
@@ -120,6 +123,27 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})"
         + (f", headcount {sum(report.headcount.values())}" if report.headcount else "")
     )
+    roster_report = None
+    if roster_cfg is not None:
+        from optim.schedule import roster
+        from sim import Schedule
+
+        prog.step(f"roster: agents from {roster_cfg['agents']}, {roster_cfg['min_rest_h']:g} h rest")
+        lines = schedule.to_frame().assign(agent="")  # week mode's anonymous lines give way to names
+        schedule, roster_report = roster(
+            Schedule.from_frame(lines, scenario.grid.tz),
+            roster_cfg["agents"],
+            tz=scenario.grid.tz,
+            min_rest_h=roster_cfg["min_rest_h"],
+            solver=values["solver"],
+            pseudonymise=roster_cfg["pseudonymise"],
+            skill_groups=scenario.group_names,
+            paid_breaks=values["rules"].paid_break_minutes,
+        )
+        timing["roster_s"] = prog.done(
+            f"{roster_report.n_assigned} of {roster_report.n_shifts} shifts assigned"
+            + ("" if roster_report.complete else f", {roster_report.n_unfilled} UNFILLED")
+        )
 
     prog.step(f"simulate: {values['replications']} replications")
     res = simulate(
@@ -137,6 +161,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         "requirements": reqs,
         "schedule": schedule,
         "solve": report,
+        "roster": roster_report,
         "result": res,
         "timing": timing,
         "progress": prog,

@@ -2,6 +2,7 @@
 
 from .backends import GUROBI_SIZE_LIMIT, SolveReport, SolverOptions, relative_gap, solve_model
 from .model import LinearModel, ModelBuilder
+from .roster import RosterReport, read_agents, roster
 from .solve import build_schedule_model, need_matrix, solve
 from .templates import (
     BreakRule,
@@ -16,6 +17,9 @@ from .templates import (
 from .tours import TourRules, day_off_patterns
 
 __all__ = [
+    "RosterReport",
+    "read_agents",
+    "roster",
     "TourRules",
     "day_off_patterns",
     "BreakRule",

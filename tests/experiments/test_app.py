@@ -278,3 +278,30 @@ def test_paid_short_breaks_end_to_end(tmp_path):
         hours += r.count * (length - 0.5)
     assert summary["staffing"]["agent_hours_total"] == pytest.approx(hours)
     assert summary["solve"]["objective"] == pytest.approx(25.0 * hours)
+
+
+def test_roster_through_the_config(tmp_path):
+    """schedule.roster names agents in schedule.csv (pseudonymised when asked); an incomplete roster is
+    flagged in summary.json and roster.txt; a missing agents file names its key."""
+    from experiments.config import validate
+    from forecast.errors import ConfigError
+
+    names = [f"Agent{i:02d}" for i in range(12)]
+    agents = tmp_path / "agents.csv"
+    pd.DataFrame({"agent": names, "skill_group": "agents"}).to_csv(agents, index=False)
+    cfg = _cfg(tmp_path, "tracking=none", f"schedule.roster={{agents: {agents}, pseudonymise: salt}}")
+    summary = run(cfg, out_dir=tmp_path / "run")
+    sched = pd.read_csv(tmp_path / "run" / "schedule.csv", keep_default_na=False)
+    assert summary["roster"]["roster_complete"] is True
+    assert (sched["count"] == 1).all() and sched["agent"].str.startswith("agent-").all()
+    assert sched["agent"].is_unique  # one day: one shift per agent
+    assert not set(names) & set((tmp_path / "run" / "schedule.csv").read_text().split(","))
+    few = tmp_path / "few.csv"
+    pd.DataFrame({"agent": ["Ann"], "skill_group": ["agents"]}).to_csv(few, index=False)
+    summary = run(
+        _cfg(tmp_path, "tracking=none", f"schedule.roster={{agents: {few}}}"), out_dir=tmp_path / "few"
+    )
+    assert summary["roster"]["roster_complete"] is False and summary["roster"]["roster_assigned"] == 1
+    assert "INCOMPLETE" in (tmp_path / "few" / "roster.txt").read_text()
+    with pytest.raises(ConfigError, match=r"schedule.roster.agents: expected a CSV file of agents"):
+        validate(_cfg(tmp_path, f"schedule.roster={{agents: {tmp_path}/none.csv}}"))
