@@ -84,7 +84,10 @@ class ShiftRules:
     starting between ``lunch_earliest_h`` and ``lunch_latest_h`` after the shift start (every
     ``lunch_step_min``; unpaid unless ``paid_breaks``), and the ``short_breaks`` (:class:`BreakRule`, or
     mappings of its fields, e.g. from config) that apply to its length. ``max_start_times`` caps the number of
-    distinct clock times at which shifts start over the horizon (all groups; None: no cap).
+    distinct clock times at which shifts start over the horizon (all groups; None: no cap). Shifts start
+    from ``earliest_start_h`` and end by ``latest_end_h`` (hours from each day's local midnight; default the
+    scenario's opening hours); a ``latest_end_h`` past 24 lets shifts cross midnight (``30`` = 06:00 the
+    next day), e.g. ``earliest_start_h=0, latest_end_h=48`` for a centre open around the clock.
     """
 
     lengths_h: tuple[float, ...] = (8.0,)
@@ -97,6 +100,8 @@ class ShiftRules:
     lunch_min_shift_h: float = 0.0
     short_breaks: tuple = ()
     max_start_times: int | None = None
+    earliest_start_h: float | None = None
+    latest_end_h: float | None = None
 
     def __post_init__(self):
         lengths = (self.lengths_h,) if isinstance(self.lengths_h, int | float) else tuple(self.lengths_h)
@@ -113,6 +118,10 @@ class ShiftRules:
         _number(self.lunch_min_shift_h, "lunch_min_shift_h", lo=0)
         if self.max_start_times is not None:
             _number(self.max_start_times, "max_start_times", lo=1, integer=True)
+        if self.earliest_start_h is not None:
+            _number(self.earliest_start_h, "earliest_start_h", lo=0, hi=24, hi_open=True)
+        if self.latest_end_h is not None:
+            _number(self.latest_end_h, "latest_end_h", lo=self.earliest_start_h or 0, hi=48, lo_open=True)
         shorts = []
         for i, b in enumerate(
             self.short_breaks if isinstance(self.short_breaks, list | tuple) else [self.short_breaks]
@@ -212,21 +221,24 @@ class Template:
 
 
 def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
-    """All templates within the opening hours of every day of the scenario's grid (local times, DST-safe)."""
+    """All templates of every day of the scenario's grid: starting from the day's earliest start (within the
+    day), ending by its latest end (by default the opening hours); local times, DST-safe."""
     grid = scenario.grid
     starts = grid.starts
     days = pd.DatetimeIndex(starts.tz_localize(None).normalize().unique())
     out = []
     step = pd.Timedelta(minutes=rules.start_step_min)
+    first_h = scenario.open_hour if rules.earliest_start_h is None else rules.earliest_start_h
+    last_h = scenario.close_hour if rules.latest_end_h is None else rules.latest_end_h
     for d, day in enumerate(days):
-        open_t = day + pd.Timedelta(hours=scenario.open_hour)
-        close_t = day + pd.Timedelta(hours=scenario.close_hour)
+        open_t = day + pd.Timedelta(hours=first_h)
+        close_t = day + pd.Timedelta(hours=last_h)
         for length in rules.lengths_h:
             L = pd.Timedelta(hours=length)
             brks = rules.breaks_for(length)
             unpaid_h = sum(b.minutes for b in brks if not b.paid) / 60
             s = open_t
-            while s + L <= close_t:
+            while s + L <= close_t and s < day + pd.Timedelta(days=1):
                 s_abs = s.tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True)
                 e_abs = (s + L).tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True)
                 ss, es = grid.seconds(s_abs), grid.seconds(e_abs)
@@ -239,8 +251,8 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
                 s += step
     if not out:
         raise ConfigError(
-            f"no shift of {list(rules.lengths_h)} h fits between {scenario.open_hour:g}:00 and "
-            f"{scenario.close_hour:g}:00",
+            f"no shift of {list(rules.lengths_h)} h fits between {first_h:g} h and {last_h:g} h of a day "
+            "within the horizon",
             key="lengths_h",
         )
     return out

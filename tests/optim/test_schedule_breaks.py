@@ -314,3 +314,67 @@ def test_implicit_model_lp_bound_is_below_the_optimum():
     )
     _, rep = solve(sc, _reqs(grid, need), rules=rules, solver=EXACT)
     assert lp.status == 0 and rep.objective >= lp.fun - 1e-6 and rep.best_bound >= lp.fun - 1e-6
+
+
+def test_night_shifts_cross_midnight():
+    """A centre open around the clock with one agent needed 22:00-06:00: 8-hour shifts may start at any
+    hour and end the next day, so one night shift (8 paid hours) is the optimum; without crossing midnight
+    it takes two shifts."""
+    grid = IntervalGrid.from_days("2026-01-05", 2, 60, "UTC")
+    sc = _voice(grid, 0, 24)
+    need = np.zeros(grid.n)
+    need[22:30] = 1  # Monday 22:00 to Tuesday 06:00
+    night = ShiftRules(lengths_h=(8.0,), start_step_min=60, lunch_min=0, earliest_start_h=0, latest_end_h=48)
+    tps = make_templates(sc, night)
+    assert len(tps) == 24 + 17  # Monday: every hour; Tuesday: 00:00 to 16:00 (the horizon ends at 24:00)
+    sched, rep = solve(sc, _reqs(grid, need), rules=night, solver=EXACT)
+    assert rep.objective == pytest.approx(80.0)
+    assert sched.to_frame()["start"].tolist() == ["2026-01-05T22:00+00:00"]
+    day_only = ShiftRules(lengths_h=(8.0,), start_step_min=60, lunch_min=0)
+    _, rep2 = solve(sc, _reqs(grid, need), rules=day_only, solver=EXACT)
+    assert rep2.objective == pytest.approx(160.0)
+
+
+def test_gurobi_agrees_with_scip_on_breaks_and_email_within_its_license():
+    """Aykin breaks and the email backlog on both solvers (the model stays under Gurobi's 2000 limit)."""
+    pytest.importorskip("gurobipy")
+    from forecast.errors import SolverError
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 30, "UTC")
+    sc = Scenario(
+        grid,
+        [Channel("voice", "voice"), Channel("email", "email", aht_s=900.0, deadline_h=3.0, target=1.0)],
+        [SkillGroup("a", ["voice"], 10.0), SkillGroup("b", ["voice", "email"], 12.0)],
+        open_hour=8,
+        close_hour=16,
+        shrinkage=0.1,
+    )
+    rng = np.random.default_rng(11)
+    om = sc.open_mask
+    voice = np.zeros(grid.n)
+    voice[om] = rng.integers(1, 4, om.sum())
+    vol = np.zeros(grid.n)
+    vol[om] = rng.integers(0, 5, om.sum())
+    vol[-12:] = 0  # nothing due after closing
+    reqs = pd.concat(
+        [
+            pd.DataFrame({"channel": "voice", "interval": np.arange(grid.n), "agents": voice}),
+            pd.DataFrame(
+                {
+                    "channel": "email",
+                    "interval": np.arange(grid.n),
+                    "agents": 0.0,
+                    "volume": vol,
+                    "aht_s": 900.0,
+                }
+            ),
+        ]
+    )
+    rules = ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0, short_breaks=(SHORT,))
+    _, scip = solve(sc, reqs, rules=rules, solver=EXACT)
+    try:
+        _, gur = solve(sc, reqs, rules=rules, solver=SolverOptions("gurobi", rel_gap=0.0))
+    except SolverError as exc:
+        pytest.skip(f"gurobipy cannot solve here: {exc}")
+    assert gur.n_vars < 2000 and gur.n_cons < 2000
+    assert gur.objective == pytest.approx(scip.objective) and gur.status == "optimal"
