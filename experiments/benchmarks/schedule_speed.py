@@ -6,7 +6,9 @@ chat, email as a backlog within 24 h) and two skill groups; shifts of 4, 6, 8 an
 after the start and a second paid 15-min break 1.5-0.75 h before the end (every 15 min). Breaks are placed
 with Aykin's implicit model; the explicit model's size (one column per break pattern) is printed for
 comparison. Prints the model size, the LP bound (HiGHS), the time SCIP takes to a 1% gap (limit 300 s), and
-the gap reached within 60 s and 300 s. Run: ``python -m experiments.benchmarks.schedule_speed [threads]``.
+the gap reached within 60 s and 300 s. With ``--tours`` it also plans the week as tours (4 or 5 days with
+the days off together, 20-40 paid hours) and prints the gap within 300 s.
+Run: ``python -m experiments.benchmarks.schedule_speed [threads] [--tours]``.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def lp_bound(model) -> float:
     return float(res.fun) if res.status == 0 else math.nan
 
 
-def main(threads: int = 1) -> None:
+def main(threads: int = 1, tours: bool = False) -> None:
     from optim.schedule import SolverOptions, solve
     from optim.schedule.solve import _email_flows, build_schedule_model, need_matrix
     from optim.schedule.templates import make_templates
@@ -119,6 +121,25 @@ def main(threads: int = 1) -> None:
             f"({rl.objective / lp:.4f} x LP bound), bound {rl.best_bound:,.0f}"
         )
 
+    if tours:
+        from optim.schedule import TourRules
+
+        week = TourRules(days_per_week=(4, 5), consecutive_days_off=True, weekly_hours=(20, 40))
+        t0 = time.perf_counter()
+        _, rt = solve(
+            sc,
+            reqs,
+            rules=r,
+            week=week,
+            solver=SolverOptions("scip", time_limit_s=300, rel_gap=0.01, threads=threads),
+        )
+        print(
+            f"tours, SCIP (1% gap, limit 300 s): status {rt.status} after {time.perf_counter() - t0:.1f} s, "
+            f"gap {rt.gap:.3%}, cost {rt.objective:,.0f} ({rt.objective / lp:.4f} x daily LP bound), "
+            f"headcount {rt.headcount}, {rt.n_vars:,} variables, {rt.n_cons:,} constraints"
+        )
+
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 1, tours="--tours" in sys.argv)
