@@ -269,8 +269,16 @@ def build_rules(cfg):
     if not 0 < below <= 24:
         raise ConfigError(f"expected hours in (0, 24]; got {below!r}", key=f"{p}.part_time_below_h")
     opt["part_time_below_h"] = float(below)
-    cat = _get(s, "catalogue", p, None, types=str)
-    if cat is not None and not Path(cat).is_file():
+    cat = _get(s, "catalogue", p, None, types=(str, list))
+    if isinstance(cat, list):  # the shifts themselves, one mapping each
+        for i, row in enumerate(cat):
+            if not isinstance(row, Mapping):
+                raise ConfigError(
+                    f"expected a mapping with name, start, end (breaks, cost optional); got {row!r}",
+                    key=f"{p}.catalogue[{i}]",
+                )
+            _unknown(row, {"name", "start", "end", "breaks", "cost"}, f"{p}.catalogue[{i}]")
+    elif cat is not None and not Path(cat).is_file():
         raise ConfigError(
             f"expected a CSV file of shifts (name,start,end,breaks,cost); not found: {cat}",
             key=f"{p}.catalogue",

@@ -40,6 +40,24 @@ class Progress:
         return dt
 
 
+def _catalogue_costs(scenario, schedule, templates) -> dict:
+    """Cost per skill group of a schedule made of catalogue shifts: each shift's own cost where the catalogue
+    gives one, else paid hours x the group's cost per hour (as in the MIP's objective)."""
+    grid = scenario.grid
+    own = {}
+    for tp in templates:
+        own[(round(tp.start_s), round(tp.end_s), tuple((round(a), round(b)) for a, b in tp.breaks))] = tp
+    rate = {g.name: g.cost_per_hour for g in scenario.groups}
+    out = dict.fromkeys(scenario.group_names, 0.0)
+    for r in schedule.shifts.itertuples():
+        brk = tuple(sorted((round(grid.seconds(a)), round(grid.seconds(b))) for a, b in r.breaks))
+        tp = own.get((round(grid.seconds(r.start)), round(grid.seconds(r.end)), brk))
+        if tp is None:  # cannot happen: every shift of the schedule is one of the templates
+            raise RuntimeError(f"schedule row {r.Index}: not a shift of the catalogue")
+        out[r.skill_group] += r.count * (tp.cost if tp.cost is not None else tp.paid_h * rate[r.skill_group])
+    return out
+
+
 def history_for(values: dict, scenario) -> pd.DataFrame:
     """The contact history the forecast is fitted on: synthetic weeks before the plan, or a file."""
     import forecast
@@ -110,7 +128,14 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     roster_cfg = opts.pop("roster", None)
     catalogue = opts.pop("catalogue", None)
     if catalogue is not None:
-        opts["templates"] = templates_from_table(catalogue, scenario, paid_breaks=values["rules"].paid_breaks)
+        table = pd.DataFrame(catalogue).astype(str) if isinstance(catalogue, list) else catalogue
+        opts["templates"] = templates_from_table(
+            table,
+            scenario,
+            paid_breaks=values["rules"].paid_breaks,
+            source="schedule.catalogue" if isinstance(catalogue, list) else "templates",
+            list_rows=isinstance(catalogue, list),
+        )
     schedule, report = solve(
         scenario,
         reqs,
@@ -123,6 +148,9 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         f"{len(schedule)} shifts, cost {report.objective:,.0f}, gap {100 * report.gap:.2f}% ({report.status})"
         + (f", headcount {sum(report.headcount.values())}" if report.headcount else "")
     )
+    cost_by_group = None
+    if any(tp.cost is not None for tp in opts.get("templates") or []):  # a catalogue's own shift costs
+        cost_by_group = _catalogue_costs(scenario, schedule, opts["templates"])
     roster_report = None
     if roster_cfg is not None:
         from optim.schedule import roster
@@ -162,6 +190,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         "schedule": schedule,
         "solve": report,
         "roster": roster_report,
+        "cost_by_group": cost_by_group,
         "result": res,
         "timing": timing,
         "progress": prog,

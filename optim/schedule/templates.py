@@ -258,13 +258,21 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
     return out
 
 
-def templates_from_table(table, scenario: Scenario, *, paid_breaks: bool = False, source: str = "templates"):
+def templates_from_table(
+    table,
+    scenario: Scenario,
+    *,
+    paid_breaks: bool = False,
+    source: str = "templates",
+    list_rows: bool = False,
+):
     """A centre's own shift catalogue -> templates on every day of the grid.
 
     ``table`` (a DataFrame, or the path of a CSV) has one row per shift: ``name``, ``start`` and ``end``
     (local ``HH:MM``; an end before the start crosses midnight), optional ``breaks`` (``HH:MM-HH:MM``
     separated by ``;``, as in ``schedule.csv``) and optional ``cost`` per shift (else paid hours x the
-    group's cost per hour). Errors name the source, the row and the column."""
+    group's cost per hour). Errors name the source, the row (a CSV's line; with ``list_rows`` the entry of a
+    list from config, ``source[i]``) and the column."""
     from forecast.errors import DataError
     from sim.staffing import _clock_break, _first_at
 
@@ -282,7 +290,7 @@ def templates_from_table(table, scenario: Scenario, *, paid_breaks: bool = False
     days = pd.DatetimeIndex(grid.starts.tz_localize(None).normalize().unique())
     out = []
     for i, r in enumerate(table.to_dict("records")):
-        where = f"{source}: row {i + 2}"
+        where = f"{source}[{i}]" if list_rows else f"{source}: row {i + 2}"
         clocks = {}
         for col in ("start", "end"):
             try:

@@ -305,3 +305,26 @@ def test_roster_through_the_config(tmp_path):
     assert "INCOMPLETE" in (tmp_path / "few" / "roster.txt").read_text()
     with pytest.raises(ConfigError, match=r"schedule.roster.agents: expected a CSV file of agents"):
         validate(_cfg(tmp_path, f"schedule.roster={{agents: {tmp_path}/none.csv}}"))
+
+
+def test_shift_catalogue_in_the_config_with_its_own_costs(tmp_path):
+    """schedule.catalogue as a list: the MIP chooses among those shifts only, and the reported cost is each
+    shift's own cost (or paid hours x 25 without one), recomputed here from schedule.csv."""
+    cat = (
+        '[{name: early, start: "07:00", end: "15:00", breaks: "11:00-11:30"},'
+        ' {name: late, start: "09:00", end: "17:00", breaks: "13:00-13:30", cost: 150}]'
+    )
+    summary = run(_cfg(tmp_path, "tracking=none", f"schedule.catalogue={cat}"), out_dir=tmp_path / "run")
+    sched = pd.read_csv(tmp_path / "run" / "schedule.csv", keep_default_na=False)
+    assert set(zip(sched["start"].str[11:16], sched["end"].str[11:16])) <= {
+        ("07:00", "15:00"),
+        ("09:00", "17:00"),
+    }
+    own = sched["count"] * np.where(sched["start"].str[11:16] == "09:00", 150.0, 7.5 * 25.0)
+    assert summary["staffing"]["cost_total"] == pytest.approx(own.sum())
+    assert summary["solve"]["objective"] == pytest.approx(own.sum())
+    from experiments.config import validate
+    from forecast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"schedule.catalogue\[0\]: unknown key"):
+        validate(_cfg(tmp_path, "schedule.catalogue=[{name: a, start: '07:00', end: '15:00', price: 3}]"))
