@@ -66,8 +66,9 @@ def summarize(values: dict, out: dict) -> dict:
         channels[r["channel"]] = d
     paid = schedule.paid_hours(values["rules"].paid_break_minutes)
     cost = {g.name: float(paid.get(g.name, 0.0)) * g.cost_per_hour for g in scenario.groups}
-    if out.get("cost_by_group") is not None:  # a shift catalogue with its own costs per shift
-        cost = {g: float(v) for g, v in out["cost_by_group"].items()}
+    if out.get("catalogue_costs") is not None:  # a shift catalogue: its own costs and paid hours per shift
+        cost = {g: float(v) for g, v in out["catalogue_costs"][0].items()}
+        paid = pd.Series(out["catalogue_costs"][1], dtype=float)
     cov = schedule.coverage(scenario.grid, scenario.group_names)
     solve = report.to_dict()
     solve.pop("time_s")

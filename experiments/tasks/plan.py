@@ -40,22 +40,25 @@ class Progress:
         return dt
 
 
-def _catalogue_costs(scenario, schedule, templates) -> dict:
-    """Cost per skill group of a schedule made of catalogue shifts: each shift's own cost where the catalogue
-    gives one, else paid hours x the group's cost per hour (as in the MIP's objective)."""
+def _catalogue_costs(scenario, schedule, templates) -> tuple[dict, dict]:
+    """(cost, paid hours) per skill group of a schedule made of catalogue shifts: each shift's own cost where
+    the catalogue gives one, else paid hours x the group's cost per hour, and its paid hours, as in the MIP's
+    objective."""
     grid = scenario.grid
     own = {}
     for tp in templates:
         own[(round(tp.start_s), round(tp.end_s), tuple((round(a), round(b)) for a, b in tp.breaks))] = tp
     rate = {g.name: g.cost_per_hour for g in scenario.groups}
     out = dict.fromkeys(scenario.group_names, 0.0)
+    hours = dict.fromkeys(scenario.group_names, 0.0)
     for r in schedule.shifts.itertuples():
         brk = tuple(sorted((round(grid.seconds(a)), round(grid.seconds(b))) for a, b in r.breaks))
         tp = own.get((round(grid.seconds(r.start)), round(grid.seconds(r.end)), brk))
         if tp is None:  # cannot happen: every shift of the schedule is one of the templates
             raise RuntimeError(f"schedule row {r.Index}: not a shift of the catalogue")
         out[r.skill_group] += r.count * (tp.cost if tp.cost is not None else tp.paid_h * rate[r.skill_group])
-    return out
+        hours[r.skill_group] += r.count * tp.paid_h
+    return out, hours
 
 
 def history_for(values: dict, scenario) -> pd.DataFrame:
@@ -149,7 +152,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         + (f", headcount {sum(report.headcount.values())}" if report.headcount else "")
     )
     cost_by_group = None
-    if any(tp.cost is not None for tp in opts.get("templates") or []):  # a catalogue's own shift costs
+    if catalogue is not None:  # a catalogue's own costs and paid hours, exactly as in the MIP's objective
         cost_by_group = _catalogue_costs(scenario, schedule, opts["templates"])
     roster_report = None
     if roster_cfg is not None:
@@ -190,7 +193,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
         "schedule": schedule,
         "solve": report,
         "roster": roster_report,
-        "cost_by_group": cost_by_group,
+        "catalogue_costs": cost_by_group,
         "result": res,
         "timing": timing,
         "progress": prog,

@@ -113,6 +113,9 @@ def _solve_scip(model: LinearModel, opt: SolverOptions):
                 m.addCons(
                     expr <= u, name=model.row_names[r] + "_ub" if math.isfinite(l) else model.row_names[r]
                 )
+    for name, z, cols, coefs, rhs in model.indicators:
+        expr = quicksum(float(v) * xs[j] for j, v in zip(cols.tolist(), coefs.tolist()))
+        m.addConsIndicator(expr <= rhs, binvar=xs[z], activeone=False, name=name)
     t0 = time.perf_counter()
     m.optimize()
     elapsed = time.perf_counter() - t0
@@ -176,6 +179,9 @@ def _solve_gurobi(model: LinearModel, opt: SolverOptions):
         x = m.addMVar(model.n_vars, lb=model.lb, ub=model.ub, obj=model.obj, vtype=vtype)
         if rows:
             m.addMConstr(A[rows], x, np.array(senses), np.array(rhs))
+        for name, z, cols, coefs, rhs_i in model.indicators:
+            expr = gp.quicksum(float(v) * x[int(j)] for j, v in zip(cols, coefs))
+            m.addGenConstrIndicator(x[z], False, expr <= rhs_i, name=name)
         m.ModelSense = GRB.MINIMIZE
         t0 = time.perf_counter()
         m.optimize()

@@ -7,6 +7,10 @@ Model (set covering over shift templates, Dantzig 1954, with a multi-skill LP sp
 - capacity: ``sum_c y[g, c, t] <= (1 - shrinkage) x sum_j A[t, j] x[g, j]`` (on duty after breaks);
 - demand: ``sum_g y[g, c, t] >= need[c, t]`` for every interval with a requirement (hard mode), or
   ``... + u[c, t] >= need[c, t]`` with the under-coverage ``u`` penalised (soft mode).
+
+Besides its linear rows a model may hold *indicator* constraints, ``z = 0  =>  coefs . x <= rhs`` with z
+binary (SCIP ``addConsIndicator``, Gurobi ``addGenConstrIndicator``): exact where a big-M would need a
+bound no one can prove (the cap on distinct start times).
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ class LinearModel:
     rhs: np.ndarray
     row_names: list[str]
     meta: dict = field(default_factory=dict)
+    indicators: list = field(
+        default_factory=list
+    )  # (name, z column, columns, coefs, rhs): z = 0 => row <= rhs
 
     @property
     def n_vars(self) -> int:
@@ -40,7 +47,7 @@ class LinearModel:
 
     @property
     def n_cons(self) -> int:
-        return self.A.shape[0]
+        return self.A.shape[0] + len(self.indicators)
 
 
 class ModelBuilder:
@@ -49,6 +56,7 @@ class ModelBuilder:
     def __init__(self):
         self.names, self.obj, self.lb, self.ub, self.integer = [], [], [], [], []
         self.r_idx, self.c_idx, self.vals, self.lhs, self.rhs, self.row_names = [], [], [], [], [], []
+        self.indicators = []
 
     def var(
         self, name: str, obj: float = 0.0, lb: float = 0.0, ub: float = np.inf, integer: bool = False
@@ -71,6 +79,12 @@ class ModelBuilder:
         self.row_names.append(name)
         return r
 
+    def indicator(self, name: str, z: int, cols, coefs, rhs: float) -> None:
+        """``z = 0  =>  sum coefs[k] x[cols[k]] <= rhs`` (z must be a binary variable)."""
+        self.indicators.append(
+            (name, int(z), np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float), float(rhs))
+        )
+
     def build(self, **meta) -> LinearModel:
         n, m = len(self.names), len(self.lhs)
         if m:
@@ -92,4 +106,5 @@ class ModelBuilder:
             np.array(self.rhs, float),
             list(self.row_names),
             meta,
+            list(self.indicators),
         )

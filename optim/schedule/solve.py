@@ -16,7 +16,7 @@ from ..queueing import service_level_envelope
 from .backends import SolveReport, SolverOptions, solve_model
 from .model import LinearModel, ModelBuilder
 from .templates import ShiftRules, Template, break_matrix, coverage_matrix, expand_breaks, make_templates
-from .tours import TourRules, tour_classes
+from .tours import TourRules, shift_class, tour_classes
 
 __all__ = ["solve", "build_schedule_model", "need_matrix"]
 
@@ -103,7 +103,7 @@ def _email_flows(scenario: Scenario, reqs: pd.DataFrame, initial_backlog=None) -
         aht[idx] = r["aht_s"].to_numpy(float)
         work = vol * aht / dt
         n0 = backlog.get(ch.name, 0)
-        if isinstance(n0, bool) or not isinstance(n0, int | float) or not n0 >= 0:
+        if isinstance(n0, bool) or not isinstance(n0, int | float | np.integer | np.floating) or not n0 >= 0:
             raise DataError(f"initial_backlog.{ch.name}: expected a number of contacts >= 0; got {n0!r}")
         b0 = float(n0) * ch.aht_s / dt
         due = due_intervals(grid.n, dt, ch.deadline_s, scenario.open_mask, ch.deadline_clock)
@@ -321,7 +321,7 @@ def build_schedule_model(
             raise DataError(
                 f"max_part_time_share: expected a fraction in [0, 1]; got {max_part_time_share!r}"
             )
-        pt = np.array([(tp.end_s - tp.start_s) / 3600 < part_time_below_h - 1e-9 for tp in templates])
+        pt = np.array([tp.length_s / 3600 < part_time_below_h - 1e-9 for tp in templates])
         if pt.any():
             cols = x.ravel()
             coefs = np.tile(np.where(pt, 1.0 - max_part_time_share, -max_part_time_share), G)
@@ -330,13 +330,25 @@ def build_schedule_model(
     for bound, is_min in ((min_agents, True), (max_agents, False)):
         if bound is None:
             continue
-        arr = np.broadcast_to(np.asarray(bound, dtype=float), (T,))
+        name = "min_agents" if is_min else "max_agents"
+        try:
+            raw = np.asarray(bound, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(f"{name}: expected a number or one number per interval; got {bound!r}") from None
+        if raw.ndim > 1 or (raw.ndim == 1 and raw.size != T):
+            raise DataError(
+                f"{name}: expected a number or {T} of them (one per interval); got shape {raw.shape}"
+            )
+        if np.any(np.isnan(raw)) or np.any(raw < 0):
+            raise DataError(f"{name}: expected agents >= 0 (inf: no bound); got NaN or a negative value")
+        scalar = raw.ndim == 0
+        arr = np.broadcast_to(raw, (T,))
         for t in range(T):
             if not np.isfinite(arr[t]) or (is_min and arr[t] <= 0):
                 continue
             lo, hi = D.indptr[t], D.indptr[t + 1]
             if not covered[t]:
-                if is_min:
+                if is_min and not scalar:  # a single number applies where shifts can be on duty
                     raise InfeasibleError(
                         f"min_agents: {arr[t]:g} agents wanted at {grid.starts[t]:%Y-%m-%d %H:%M}, "
                         "where no shift template is on duty"
@@ -348,24 +360,21 @@ def build_schedule_model(
                 b.row(f"min_agents[{t}]", cols, coefs, lhs=float(arr[t]))
             else:
                 b.row(f"max_agents[{t}]", cols, coefs, rhs=float(arr[t]))
-    # at most max_start_times distinct clock times of shift start: per day d and clock k,
-    # sum_{g, j starting on d at k} x[g, j] <= M z[k] (M bounds the agents starting together), sum z <= cap
-    big_m = None
+    # at most max_start_times distinct clock times of shift start: z[k] = 0 => no shift starts at clock k
+    # (an indicator constraint per clock: exact, no big-M), sum z <= cap
     if max_start_times is not None:
-        big_m = _start_bound(scenario, need, curves, flows, min_agents, shrink)
-        if tours is not None:
-            big_m = float(np.ceil(big_m * 7 / min(tours.days_per_week)))
+        if isinstance(max_start_times, bool) or not isinstance(max_start_times, int | np.integer):
+            raise ConfigError(f"expected an integer >= 1; got {max_start_times!r}", key="max_start_times")
+        if max_start_times < 1:
+            raise ConfigError(f"expected an integer >= 1; got {max_start_times!r}", key="max_start_times")
         groups_of: dict = {}
         for j, tp in enumerate(templates):
-            groups_of.setdefault(_start_clock(tp, grid), {}).setdefault(tp.day, []).append(j)
+            groups_of.setdefault(_start_clock(tp, grid), []).append(j)
         zs = []
-        for clock, days in sorted(groups_of.items()):
+        for clock, js in sorted(groups_of.items()):
             z = b.var(f"start[{clock}]", ub=1.0, integer=True)
             zs.append(z)
-            for d, js in days.items():
-                cols = np.concatenate([x[:, js].ravel(), [z]])
-                coefs = np.concatenate([np.ones(G * len(js)), [-big_m]])
-                b.row(f"start_used[{clock},{d}]", cols, coefs, rhs=0.0)
+            b.indicator(f"start_used[{clock}]", z, x[:, js].ravel(), np.ones(G * len(js)), 0.0)
         b.row("max_start_times", zs, np.ones(len(zs)), rhs=float(max_start_times))
     return b.build(
         x=x,
@@ -373,28 +382,10 @@ def build_schedule_model(
         owner=owner,
         brk=brk,
         templates=templates,
-        start_bound=big_m,
         tours=tour_list,
         tour_rules=tours,
         p=p,
     )
-
-
-def _start_bound(scenario, need, curves, flows, min_agents, shrink) -> float:
-    """A bound on the agents whose shifts start together (one day, one clock time; all of them are on duty
-    in the first interval), for the start-time cap: twice the peak of agents scheduled (the needs of every
-    channel, the stable floor and saturation of the scope curves, the email backlog's peak work,
-    ``min_agents``) over (1 - shrinkage), rounded up; in week mode times 7 / the fewest days a week."""
-    peak = need.copy()
-    for c, (_, pieces, _, n_lo) in curves.items():
-        hi = pieces.groupby("interval")["n_to"].max().reindex(range(need.shape[1]), fill_value=0)
-        peak[c] = np.maximum(n_lo, np.where(np.isfinite(hi.to_numpy(float)), hi.to_numpy(float), 0.0))
-    for c, (arrive, _, b0) in flows.items():
-        peak[c] = np.full(need.shape[1], arrive.max(initial=0.0) + b0)
-    tot = peak.sum(axis=0).max(initial=0.0)
-    if min_agents is not None:
-        tot = max(tot, float(np.max(np.asarray(min_agents, dtype=float))))
-    return float(max(1, np.ceil(2 * tot / shrink)))
 
 
 def solve(
@@ -479,7 +470,20 @@ def solve(
         soft_model = build_schedule_model(
             scenario, need, templates, soft=True, under_penalty=under_penalty, **kw
         )
-        sv, _ = solve_model(soft_model, solver)
+        try:
+            sv, _ = solve_model(soft_model, solver)
+        except InfeasibleError:
+            raise InfeasibleError(
+                "the schedule model is infeasible even when the requirements are relaxed: the constraints on "
+                "the shifts themselves conflict ("
+                + ", ".join(
+                    k
+                    for k in ("min_agents", "max_agents", "max_start_times", "max_part_time_share")
+                    if kw.get(k) is not None
+                )
+                + (", tours" if kw.get("tours") is not None else "")
+                + "; e.g. min_agents above max_agents, or a cap no shift can meet)"
+            ) from None
         raise InfeasibleError(_diagnosis(scenario, soft_model, sv, need, max_agents, kw)) from None
     schedule, lines = _to_schedule(scenario, model, xv)
     if week is not None:
@@ -571,11 +575,7 @@ def _lines(scenario: Scenario, model: LinearModel, xv: np.ndarray, shifts: list)
     grid = scenario.grid
 
     def key_of(tp):
-        return (
-            (round(tp.end_s - tp.start_s), f"{grid.timestamp(tp.start_s):%H:%M}")
-            if same
-            else (round(tp.end_s - tp.start_s),)
-        )
+        return shift_class(tp, grid, same)
 
     lines = []  # (group name, line name, pattern, key)
     for g, grp in enumerate(scenario.groups):
@@ -617,7 +617,9 @@ def _diagnosis(scenario, model, sv, need, max_agents, kw) -> str:
         ch, t = rest.rsplit(",", 1)
         t = int(t)
         if kind == "under_sl":
-            short.append(f"{ch} on day {t} (service level short by {sv[i]:.3f})")
+            days = pd.DatetimeIndex(grid.starts.tz_localize(None).normalize().unique())
+            when = "over the horizon" if grid.n_days == 1 or t >= len(days) else f"on {days[t]:%Y-%m-%d}"
+            short.append(f"{ch} {when} (service level short by {sv[i]:.3f})")
             continue
         when = f"{grid.starts[t]:%Y-%m-%d %H:%M}"
         what = "email work past its deadline" if kind == "late" else "agents short"

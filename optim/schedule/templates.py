@@ -218,6 +218,12 @@ class Template:
     cost: float | None = None  # cost of one shift (a catalogue's own); None: paid hours x group cost
     name: str = ""
     flex_breaks: tuple[tuple[float, tuple[float, ...]], ...] = ()  # (duration s, candidate starts s)
+    nominal_s: float | None = None  # wall-clock length (8 h also on a DST night); None: end - start
+
+    @property
+    def length_s(self) -> float:
+        """The shift's nominal (wall-clock) length: its class for tours and part-time rules."""
+        return self.nominal_s if self.nominal_s is not None else self.end_s - self.start_s
 
 
 def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
@@ -243,11 +249,11 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
                 e_abs = (s + L).tz_localize(grid.tz, nonexistent="shift_forward", ambiguous=True)
                 ss, es = grid.seconds(s_abs), grid.seconds(e_abs)
                 if ss >= 0 and es <= grid.horizon_s:
-                    flex = tuple(
-                        (60.0 * b.minutes, tuple(ss + o for o in b.starts_s(length * 3600))) for b in brks
-                    )
-                    paid = (es - ss) / 3600 - unpaid_h
-                    out.append(Template(d, ss, es, (), paid, flex_breaks=flex))
+                    flex = _windows(brks, es - ss)  # on a DST night from the shift's real length
+                    if flex is not None:
+                        flex = tuple((dur, tuple(ss + o for o in offs)) for dur, offs in flex)
+                        paid = (es - ss) / 3600 - unpaid_h
+                        out.append(Template(d, ss, es, (), paid, flex_breaks=flex, nominal_s=length * 3600))
                 s += step
     if not out:
         raise ConfigError(
@@ -256,6 +262,20 @@ def make_templates(scenario: Scenario, rules: ShiftRules) -> list[Template]:
             key="lengths_h",
         )
     return out
+
+
+def _windows(brks: list[BreakRule], length_s: float):
+    """Each break's (duration, start offsets) in a shift of ``length_s`` seconds, or None if the windows do
+    not fit it or overlap (a shift shortened by a DST change may lose room for its breaks: it is left out)."""
+    out, prev_end = [], -np.inf
+    for b in brks:
+        a, z = b.window_s(length_s)
+        dur = 60.0 * b.minutes
+        if a < 0 or z < a or z + dur > length_s + 1e-6 or a < prev_end - 1e-6:
+            return None
+        out.append((dur, b.starts_s(length_s)))
+        prev_end = z + dur
+    return tuple(out)
 
 
 def templates_from_table(
@@ -298,7 +318,12 @@ def templates_from_table(
                 if not (0 <= hh < 24 and 0 <= mm < 60):
                     raise ValueError
             except ValueError:
-                raise DataError(f"{where}: column '{col}': expected HH:MM; got {r[col]!r}") from None
+                hint = (
+                    " (YAML reads an unquoted time such as 8:00 as a number of minutes: quote it, '08:00')"
+                    if str(r[col]).strip().isdigit()
+                    else ""
+                )
+                raise DataError(f"{where}: column '{col}': expected HH:MM; got {r[col]!r}{hint}") from None
             clocks[col] = (hh, mm)
         cost = r.get("cost", "")
         if cost is None or (isinstance(cost, float) and np.isnan(cost)) or str(cost).strip() == "":
@@ -336,7 +361,21 @@ def templates_from_table(
                 continue
             brk_h = sum(be - bs for bs, be in breaks) / 3600
             paid = (es - ss) / 3600 - (0.0 if paid_breaks else brk_h)
-            out.append(Template(d, ss, es, tuple(sorted(breaks)), paid, cost, str(r["name"])))
+            nominal = (
+                (clocks["end"][0] - clocks["start"][0]) * 60 + clocks["end"][1] - clocks["start"][1]
+            ) % 1440
+            out.append(
+                Template(
+                    d,
+                    ss,
+                    es,
+                    tuple(sorted(breaks)),
+                    paid,
+                    cost,
+                    str(r["name"]),
+                    nominal_s=60.0 * (nominal or 1440),
+                )
+            )
     if not out:
         raise DataError(f"{source}: no shift of the catalogue lies within the scenario's horizon")
     return out

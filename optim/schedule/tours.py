@@ -31,7 +31,7 @@ from sim.scenario import _number
 
 from .templates import Template
 
-__all__ = ["TourRules", "day_off_patterns", "tour_classes"]
+__all__ = ["TourRules", "day_off_patterns", "shift_class", "tour_classes"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ class TourRules:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"expected true or false; got {getattr(self, name)!r}", key=name)
         if self.weekly_hours is not None:
+            if not isinstance(self.weekly_hours, list | tuple) or len(self.weekly_hours) != 2:
+                raise ConfigError(
+                    f"expected [min, max] paid hours; got {self.weekly_hours!r}", key="weekly_hours"
+                )
             wh = tuple(self.weekly_hours)
             if len(wh) != 2:
                 raise ConfigError(
@@ -81,8 +85,11 @@ def day_off_patterns(days_per_week: int, consecutive: bool) -> list[tuple[int, .
     return out
 
 
-def _length_s(tp: Template) -> float:
-    return round(tp.end_s - tp.start_s)
+def shift_class(tp: Template, grid, same_start: bool) -> tuple:
+    """A shift's class for tours: its nominal length in seconds (and its local start clock with
+    ``same_start``); a shift across a DST change keeps the class of its wall-clock length."""
+    length = round(tp.length_s)
+    return (length, f"{grid.timestamp(tp.start_s):%H:%M}") if same_start else (length,)
 
 
 def tour_classes(templates: list[Template], rules: TourRules, grid) -> tuple[list, dict]:
@@ -92,7 +99,7 @@ def tour_classes(templates: list[Template], rules: TourRules, grid) -> tuple[lis
     by_key: dict = {}
     paid: dict = {}
     for j, tp in enumerate(templates):
-        key = (_length_s(tp), f"{grid.timestamp(tp.start_s):%H:%M}") if rules.same_start else (_length_s(tp),)
+        key = shift_class(tp, grid, rules.same_start)
         by_key.setdefault((tp.day, key), []).append(j)
         paid.setdefault(key, []).append(tp.paid_h)
     tours = []

@@ -378,3 +378,79 @@ def test_gurobi_agrees_with_scip_on_breaks_and_email_within_its_license():
         pytest.skip(f"gurobipy cannot solve here: {exc}")
     assert gur.n_vars < 2000 and gur.n_cons < 2000
     assert gur.objective == pytest.approx(scip.objective) and gur.status == "optimal"
+
+
+def test_start_time_cap_keeps_optima_that_need_many_agents_at_one_start():
+    """The cap is exact (indicator constraints, no big-M): a part-time share that forces 4 full-timers per
+    part-timer, and email worked off in one late window, keep their uncapped optimum when that optimum uses
+    no more start times than the cap (found by a reviewer: a big-M from the peak need cut these off)."""
+    from optim.schedule import templates_from_table
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = _voice(grid, 8, 20, shrinkage=0.3)
+    cat = pd.DataFrame({"name": ["FT", "PT"], "start": ["08:00", "16:00"], "end": ["16:00", "20:00"]})
+    need = np.zeros(grid.n)
+    need[16:20], need[8:16] = 10, 1
+    kw = dict(templates=templates_from_table(cat, sc), solver=EXACT, max_part_time_share=0.2)
+    _, free = solve(sc, _reqs(grid, need), **kw)
+    _, capped = solve(sc, _reqs(grid, need), max_start_times=2, **kw)
+    assert capped.objective == pytest.approx(free.objective) == pytest.approx(5400.0)  # 60 FT + 15 PT
+    ch = Channel("mail", "email", deadline_h=12, target=1.0, aht_s=3600)
+    sc2 = Scenario(grid, [ch], [SkillGroup("a", ["mail"], cost_per_hour=10.0)], open_hour=8, close_hour=20)
+    vol = np.zeros(grid.n)
+    vol[8:13] = 1.0  # one agent-hour an hour, 08:00-13:00, due by 19:00-24:00
+    reqs = pd.DataFrame({"channel": "mail", "interval": np.arange(grid.n), "agents": 0.0, "volume": vol})
+    reqs["aht_s"] = 3600.0
+    late = ShiftRules(lengths_h=(1.0,), start_step_min=60, lunch_min=0, earliest_start_h=19, latest_end_h=20)
+    _, rep = solve(sc2, reqs, rules=late, solver=EXACT, max_start_times=1)
+    assert rep.objective == pytest.approx(50.0)  # 5 agents 19:00-20:00
+
+
+def test_breaks_on_the_spring_forward_night_stay_inside_the_shift():
+    """An 8 h shift from 00:00 on Berlin's spring-forward day lasts 7 h: its break counted back from the end
+    lies in the real last hour, and schedule.csv reads back (a reviewer found the break placed after the
+    shift's end)."""
+    grid = IntervalGrid.from_days("2026-03-29", 1, 15, "Europe/Berlin")
+    sc = _voice(grid, 0, 24)
+    rules = ShiftRules(
+        lengths_h=(8.0,),
+        start_step_min=60,
+        lunch_min=0,
+        earliest_start_h=0,
+        latest_end_h=8,
+        short_breaks=({"minutes": 15, "earliest_h": -1.0, "latest_h": -0.25, "step_min": 15},),
+    )
+    (tp,) = make_templates(sc, rules)
+    assert tp.end_s - tp.start_s == 7 * 3600 and tp.length_s == 8 * 3600
+    assert all(tp.start_s + 6 * 3600 <= b and b + 900 <= tp.end_s for b in tp.flex_breaks[0][1])
+    need = np.zeros(grid.n)
+    need[:28] = 1  # the 7 real hours 00:00-08:00
+    sched, rep = solve(sc, _reqs(grid, need), rules=rules, solver=EXACT)
+    assert rep.objective == pytest.approx(140.0)  # two agents of 7 paid hours: one covers the other's break
+    back = Schedule.from_frame(sched.to_frame(), grid.tz)
+    assert np.all(back.coverage(grid, ["a"])[0] >= need - 1e-9)
+
+
+def test_bounds_and_bad_inputs_give_clear_errors():
+    from forecast.errors import DataError
+
+    grid = IntervalGrid.from_days("2026-01-05", 1, 60, "UTC")
+    sc = _voice(grid, 8, 16)
+    need = np.zeros(grid.n)
+    need[8:16] = 1
+    rules = ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0)
+    # a single min_agents applies where shifts can be on duty (not in the closed night)
+    _, rep = solve(sc, _reqs(grid, need), rules=rules, solver=EXACT, min_agents=2)
+    assert rep.objective == pytest.approx(2 * 2 * 40.0)
+    with pytest.raises(DataError, match=r"min_agents: expected a number or 24 of them"):
+        solve(sc, _reqs(grid, need), rules=rules, min_agents=[1, 2, 3])
+    with pytest.raises(
+        InfeasibleError, match=r"even when the requirements are relaxed.*min_agents, max_agents"
+    ):
+        solve(sc, _reqs(grid, need), rules=rules, min_agents=3, max_agents=2)
+    with pytest.raises(ConfigError, match=r"max_start_times: expected an integer >= 1"):
+        solve(sc, _reqs(grid, need), rules=rules, max_start_times=0)
+    from optim.schedule import TourRules
+
+    with pytest.raises(ConfigError, match=r"weekly_hours: expected \[min, max\]"):
+        TourRules(weekly_hours=40)

@@ -163,3 +163,25 @@ def test_start_time_cap_in_week_mode():
     one = ShiftRules(lengths_h=(4.0,), start_step_min=60, lunch_min=0, max_start_times=1)
     with pytest.raises(InfeasibleError, match=r"max_start_times=1"):
         solve(sc, _reqs(need), rules=one, solver=EXACT, week=flex)
+
+
+def test_a_night_shift_across_the_dst_change_keeps_its_tour_class():
+    """Berlin's spring-forward week: the Saturday 22:00 shift lasts 7 h but belongs to the 8 h tours, so the
+    week plan covers Sunday 01:00 (a reviewer found week mode infeasible there)."""
+    grid = IntervalGrid.from_days("2026-03-23", 7, 60, "Europe/Berlin")
+    sc = Scenario(
+        grid,
+        [Channel("voice", "voice")],
+        [SkillGroup("a", ["voice"], cost_per_hour=10.0)],
+        open_hour=0,
+        close_hour=24,
+    )
+    rules = ShiftRules(lengths_h=(8.0,), start_step_min=60, lunch_min=0, earliest_start_h=22, latest_end_h=30)
+    need = np.zeros(grid.n)
+    need[(grid.starts.day == 29) & (grid.starts.hour == 1)] = 1
+    reqs = pd.DataFrame({"channel": "voice", "interval": np.arange(grid.n), "agents": need})
+    week = TourRules(days_per_week=5, consecutive_days_off=False)
+    sched, rep = solve(sc, reqs, rules=rules, solver=EXACT, week=week)
+    # one agent, five nights among the six that end inside the week, one of them the 7-hour DST night
+    assert rep.objective == pytest.approx(4 * 80 + 70) and rep.headcount == {"a": 1}
+    assert np.all(sched.coverage(grid, ["a"])[0] >= need - 1e-9)
