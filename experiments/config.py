@@ -329,8 +329,11 @@ def validate(cfg) -> dict:
     hist = _plain(cfg["scenario"]).get("history") or {}
     _unknown(hist, {"source", "weeks", "path", "columns"}, "scenario.history")
     source = hist.get("source", "synthetic")
-    if source not in ("synthetic", "intervals"):
-        raise ConfigError(f"expected synthetic or intervals; got {source!r}", key="scenario.history.source")
+    if source not in ("synthetic", "intervals", "bank"):
+        raise ConfigError(
+            f"expected synthetic, intervals or bank (the bank's February 1999, shipped); got {source!r}",
+            key="scenario.history.source",
+        )
     weeks = hist.get("weeks", 8)
     if isinstance(weeks, bool) or not isinstance(weeks, int) or weeks < 1:
         raise ConfigError(f"expected an integer >= 1; got {weeks!r}", key="scenario.history.weeks")

@@ -62,7 +62,8 @@ def _catalogue_costs(scenario, schedule, templates) -> tuple[dict, dict]:
 
 
 def history_for(values: dict, scenario) -> pd.DataFrame:
-    """The contact history the forecast is fitted on: synthetic weeks before the plan, or a file."""
+    """The contact history the forecast is fitted on: synthetic weeks before the plan, a file, or the
+    bank's February 1999 shipped with wfmlab."""
     import forecast
 
     h = values["history"]
@@ -76,6 +77,18 @@ def history_for(values: dict, scenario) -> pd.DataFrame:
             tz=str(scenario.grid.tz),
             seed=derive_seed(values["seed"], 1),
         )
+    if h["source"] == "bank":  # the bank's 28 days of February 1999, shipped with wfmlab
+        from forecast.bank import bank_history
+        from forecast.errors import ConfigError
+
+        hist = bank_history()
+        missing = sorted(set(scenario.channel_names) - set(hist["channel"]))
+        if missing:
+            raise ConfigError(
+                f"channel(s) {missing} are not queues of the bank data ({sorted(set(hist['channel']))})",
+                key="scenario.channels",
+            )
+        return hist
     return forecast.load_intervals(h["path"], columns=h["columns"], tz=str(scenario.grid.tz))
 
 

@@ -328,3 +328,25 @@ def test_shift_catalogue_in_the_config_with_its_own_costs(tmp_path):
 
     with pytest.raises(ConfigError, match=r"schedule.catalogue\[0\]: unknown key"):
         validate(_cfg(tmp_path, "schedule.catalogue=[{name: a, start: '07:00', end: '15:00', price: 3}]"))
+
+
+def test_the_bank_experiment_runs_on_the_shipped_real_data(tmp_path):
+    """+experiment=bank: the bank's February 1999 history (shipped in forecast/data, not ../shared), one
+    voice queue per call type, Erlang A with the measured patience; its forecast of March keeps the queues."""
+    with initialize_config_module(config_module="conf", version_base="1.3"):
+        cfg = compose(
+            "config", overrides=["+experiment=bank", "tracking=none", "sim.replications=2", "quiet=true"]
+        )
+    summary = run(cfg, out_dir=tmp_path / "run")
+    queues = {"voice_PS", "voice_NW", "voice_NE", "voice_TT", "voice_IN", "voice_PE"}
+    assert set(summary["channels"]) == queues
+    fc = pd.read_csv(tmp_path / "run" / "forecast.csv")
+    assert set(fc["channel"]) == queues and fc["interval_start"].str.startswith("1999-03-0").all()
+    from forecast.bank import bank_history
+
+    hist = bank_history()
+    # the seasonal average of the 4 February Mondays at 10:00 for PS, recomputed from the shipped history
+    ts = pd.to_datetime(hist["interval_start"], utc=True).dt.tz_convert("Asia/Jerusalem")
+    sel = (hist["channel"] == "voice_PS") & (ts.dt.day_of_week == 0) & (ts.dt.strftime("%H:%M") == "10:00")
+    row = fc[(fc["channel"] == "voice_PS") & (fc["interval_start"].str.startswith("1999-03-01T10:00"))]
+    assert row["volume"].item() == pytest.approx(hist.loc[sel, "volume"].mean())

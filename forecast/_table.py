@@ -1,0 +1,240 @@
+"""A file read for validation, with row numbering for error messages (private; used by io and contacts).
+
+Rows are numbered as in the file: for a CSV the header is line 1, so the first data row is row 2; for a
+Parquet file the first row is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import ConfigError, DataError
+from forecast.frame import plain
+
+#: how a local time that occurs twice (the hour repeated when DST ends) is read: "raise" (an error naming
+#: the row), "earlier" (the first occurrence, still on summer time) or "later" (the second one).
+AMBIGUOUS = {"raise": "NaT", "earlier": True, "later": False}
+
+
+def check_tz(tz) -> None:
+    try:
+        pd.Timestamp("2000-01-01").tz_localize(tz)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"expected a valid time zone; got {tz!r} ({exc})", "tz") from None
+
+
+def check_ambiguous(ambiguous) -> str:
+    if ambiguous not in AMBIGUOUS:
+        raise ConfigError(f"expected one of {sorted(AMBIGUOUS)}; got {ambiguous!r}", "ambiguous")
+    return ambiguous
+
+
+class _Table:
+    """A file read as strings (CSV) or native types (Parquet), with row numbering for messages."""
+
+    def __init__(self, path, sep: str | None = None):
+        self.path = Path(path)
+        self.name = str(path)
+        if not self.path.is_file():
+            raise DataError(f"{self.name}: file not found")
+        suffixes = "".join(self.path.suffixes[-2:]).lower()
+        try:
+            if self.path.suffix.lower() in (".parquet", ".pq"):
+                self.df = pd.read_parquet(self.path)
+                self.first_row = 1
+            elif self.path.suffix.lower() in (".csv", ".txt", ".tsv") or suffixes in (".csv.gz", ".csv.zip"):
+                if sep is None:
+                    sep = "\t" if self.path.suffix.lower() == ".tsv" else self._sniff()
+                self.df = pd.read_csv(self.path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+                self.first_row = 2
+            else:
+                raise DataError(f"{self.name}: expected a .csv, .csv.gz, .tsv or .parquet file")
+        except DataError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a data error naming the file
+            raise DataError(f"{self.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
+        self.df = self.df.reset_index(drop=True)
+
+    def _sniff(self) -> str:
+        try:
+            with open(self.path, newline="", encoding="utf-8", errors="replace") as fh:
+                head = fh.readline()
+            return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+        except (csv.Error, OSError):
+            return ","
+
+    def row(self, pos: int) -> int:
+        """The file row of position ``pos`` of :attr:`df` (rows removed by :meth:`keep` keep theirs)."""
+        return int(self.df.index[pos]) + self.first_row
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the rows where ``mask`` holds; later messages still name the file rows."""
+        self.df = self.df[np.asarray(mask, dtype=bool)]
+
+    def fail(self, col: str, pos: int, expected: str, value, count: int = 1) -> DataError:
+        more = f" ({count} bad rows in all)" if count > 1 else ""
+        return DataError(
+            f"{self.name}: column '{col}', row {self.row(pos)}: expected {expected}; "
+            f"got {plain(value)!r}{more}"
+        )
+
+    def fail_where(self, col: str, bad: np.ndarray, expected: str) -> None:
+        """Raise :meth:`fail` for the first row where ``bad`` holds (nothing if it holds nowhere)."""
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            value = self.df[col].iloc[pos]
+            raise self.fail(col, pos, expected, None if pd.isna(value) else value, int(bad.sum()))
+
+    def resolve(self, columns: Mapping[str, str] | None, defaults: dict, required: tuple) -> dict:
+        """logical name -> file column for the columns present (required ones must be present)."""
+        if columns is not None and not isinstance(columns, Mapping):
+            raise ConfigError(
+                f"expected a mapping of logical name -> file column; got {columns!r}", "columns"
+            )
+        columns = dict(columns or {})
+        unknown = sorted(set(columns) - set(defaults))
+        if unknown:
+            raise ConfigError(
+                f"unknown logical column(s) {unknown}; expected some of {sorted(defaults)}", "columns"
+            )
+        out = {}
+        for logical, default in defaults.items():
+            col = columns.get(logical, default)
+            if col is None:  # an optional column not asked for (or explicitly unmapped)
+                continue
+            if col in self.df.columns:
+                out[logical] = col
+            elif logical in required or logical in columns:
+                raise DataError(
+                    f"{self.name}: missing column '{col}' (the {logical!r} column); "
+                    f"the file has columns {list(map(str, self.df.columns))}"
+                )
+        return out
+
+    def set_missing(self, na_values: Mapping[str, Iterable[str]] | None) -> None:
+        """Treat the given values (after stripping) of each file column as missing (e.g. a "0:00:00" queue
+        entry meaning "never queued", or "NO_SERVER")."""
+        if na_values is None:
+            return
+        if not isinstance(na_values, Mapping):
+            raise ConfigError(
+                f"expected a mapping file column -> list of values; got {na_values!r}", "na_values"
+            )
+        for col, values in na_values.items():
+            if col not in self.df.columns:
+                raise DataError(
+                    f"{self.name}: missing column '{col}' (named in na_values); "
+                    f"the file has columns {list(map(str, self.df.columns))}"
+                )
+            if isinstance(values, str) or not isinstance(values, Iterable):
+                values = [values]
+            values = {str(v).strip() for v in values}
+            s = self.df[col]
+            hit = s.notna() & s.astype(str).str.strip().isin(values)
+            if hit.any():
+                self.df[col] = s.mask(hit)
+
+    # -- typed columns -----------------------------------------------------------------------------------
+    def strings(self, col: str) -> pd.Series:
+        s = self.df[col]
+        missing = s.isna().to_numpy()
+        if missing.any():
+            pos = int(np.flatnonzero(missing)[0])
+            raise self.fail(col, pos, "a non-empty value", None, int(missing.sum()))
+        return s.astype(str).str.strip()
+
+    def numbers(self, col: str, *, allow_missing: bool, what: str = "a number >= 0") -> np.ndarray:
+        raw = self.df[col]
+        if pd.api.types.is_bool_dtype(raw):
+            raise DataError(f"{self.name}: column '{col}': expected numbers; got booleans")
+        vals = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        given = raw.notna().to_numpy()
+        bad = (given & ~np.isfinite(vals)) | (~given & (not allow_missing)) | (np.isfinite(vals) & (vals < 0))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise self.fail(col, pos, what, None if pd.isna(raw.iloc[pos]) else raw.iloc[pos], int(bad.sum()))
+        return vals
+
+    def _present(self, col: str, what: str) -> pd.Series:
+        raw = self.df[col]
+        empty = raw.isna().to_numpy()
+        if empty.any():
+            pos = int(np.flatnonzero(empty)[0])
+            raise self.fail(col, pos, what, None, int(empty.sum()))
+        return raw
+
+    def parse_times(self, col: str, time_format: str | None, what: str = "a timestamp") -> pd.Series:
+        """The column parsed to datetimes (naive, or tz-aware when the strings carry UTC offsets)."""
+        raw = self._present(col, what)
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            return raw
+        ts = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ts = pd.to_datetime(raw, format=time_format, errors="coerce")
+            except (ValueError, TypeError):
+                ts = None
+            if ts is None or not pd.api.types.is_datetime64_any_dtype(ts):
+                # mixed UTC offsets: parse to UTC (each string carries its own offset)
+                try:
+                    ts = pd.to_datetime(raw, format=time_format, errors="coerce", utc=True)
+                except (ValueError, TypeError) as exc:
+                    raise DataError(
+                        f"{self.name}: column '{col}': cannot parse values as {what} "
+                        f"with format {time_format!r} ({exc})"
+                    ) from None
+        bad = ts.isna().to_numpy()
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            fmt = f"format {time_format!r}" if time_format else "the format of the first row"
+            raise self.fail(col, pos, f"{what} in {fmt}", raw.iloc[pos], int(bad.sum()))
+        return ts
+
+    def clock_seconds(self, col: str, time_format: str) -> np.ndarray:
+        """Seconds since midnight of a time-of-day column (e.g. "7:02:47" with format "%H:%M:%S")."""
+        ts = self.parse_times(col, time_format, what="a time of day")
+        if isinstance(ts.dtype, pd.DatetimeTZDtype):
+            raise DataError(f"{self.name}: column '{col}': expected a time of day without a UTC offset")
+        return ((ts - ts.dt.normalize()) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+
+    def dates(self, col: str, date_format: str | None) -> pd.Series:
+        """A calendar-date column as naive midnights."""
+        ts = self.parse_times(col, date_format, what="a date")
+        if isinstance(ts.dtype, pd.DatetimeTZDtype):
+            raise DataError(f"{self.name}: column '{col}': expected a calendar date without a UTC offset")
+        not_midnight = (ts != ts.dt.normalize()).to_numpy()
+        if not_midnight.any():
+            self.fail_where(col, not_midnight, "a calendar date without a time of day")
+        return ts
+
+    def localize(self, col: str, ts: pd.Series, tz, ambiguous: str = "raise") -> pd.Series:
+        """Naive wall-clock times in ``tz`` -> tz-aware; aware times are converted to ``tz``. A local time
+        skipped by a DST change, or repeated by one (unless ``ambiguous`` says which), names its row."""
+        try:
+            if isinstance(ts.dtype, pd.DatetimeTZDtype):
+                return ts.dt.tz_convert(tz)
+            local = ts.dt.tz_localize(tz, ambiguous=AMBIGUOUS[ambiguous], nonexistent="NaT")
+        except Exception as exc:  # noqa: BLE001 - a bad tz name
+            raise ConfigError(f"expected a valid time zone; got {tz!r} ({exc})", "tz") from None
+        bad = local.isna().to_numpy()
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise self.fail(
+                col,
+                pos,
+                f"a local time that exists exactly once in {tz} (this one is ambiguous or skipped by a DST "
+                "change; give timestamps with a UTC offset)",
+                self.df[col].iloc[pos],
+                int(bad.sum()),
+            )
+        return local
+
+    def timestamps(self, col: str, tz, time_format: str | None, ambiguous: str = "raise") -> pd.Series:
+        return self.localize(col, self.parse_times(col, time_format), tz, ambiguous)
