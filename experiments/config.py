@@ -342,16 +342,9 @@ def validate(cfg) -> dict:
             "expected a file path when scenario.history.source=intervals", key="scenario.history.path"
         )
     synthetic = build_synthetic(cfg["scenario"], scenario) if source == "synthetic" else None
-    fc = _plain(cfg["forecast"])
-    model = fc.get("model")
-    if model not in ("seasonal_average", "seasonal_naive"):
-        raise ConfigError(f"expected seasonal_average or seasonal_naive; got {model!r}", key="forecast.model")
-    _unknown(fc, {"model", "weeks"}, "forecast")
-    fweeks = fc.get("weeks", 4)
-    if model == "seasonal_average" and (
-        isinstance(fweeks, bool) or not isinstance(fweeks, int) or fweeks < 1
-    ):
-        raise ConfigError(f"expected an integer >= 1; got {fweeks!r}", key="forecast.weeks")
+    from experiments.tasks.forecasting import validate_forecast_cfg
+
+    fm = validate_forecast_cfg(_plain(cfg["forecast"]))
     staffing = build_staffing(cfg["staffing"])
     rules, schedule_options = build_rules(cfg["schedule"])
     solver = build_solver(cfg["solver"])
@@ -377,7 +370,7 @@ def validate(cfg) -> dict:
             "columns": hist.get("columns"),
         },
         "synthetic": synthetic,
-        "forecast": {"model": model, "weeks": fweeks},
+        "forecast": fm,
         "staffing": staffing,
         "rules": rules,
         "schedule": schedule_options,

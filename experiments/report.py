@@ -29,6 +29,19 @@ def _clean(x):
     return x
 
 
+def _forecast_summary(values: dict, out: dict) -> dict:
+    fm = values["forecast"]
+    d = {"model": fm["model"]}
+    sel = (out.get("forecast_extras") or {}).get("selection")
+    if sel is not None:
+        d["chosen"] = dict(sel.chosen)
+        d["backtest"] = {
+            r["channel"]: {k: r[k] for k in ("model", "wape", "baseline_wape", "beats_baseline", "coverage")}
+            for r in sel.summary.to_dict("records")
+        }
+    return d
+
+
 def summarize(values: dict, out: dict) -> dict:
     """The run summary (deterministic for a config and seed, except the ``timing`` block)."""
     scenario = values["scenario"]
@@ -93,6 +106,7 @@ def summarize(values: dict, out: dict) -> dict:
                 "peak_on_duty": {g: float(cov[i].max(initial=0)) for i, g in enumerate(scenario.group_names)},
                 "shrinkage": scenario.shrinkage,
             },
+            "forecast": _forecast_summary(values, out),
             "solve": solve,
             "roster": out["roster"].to_dict() if out.get("roster") is not None else None,
             "reproducible": report.reproducible,
@@ -201,6 +215,47 @@ def plot_service_level(values: dict, out: dict, path: Path) -> Path:
     return path
 
 
+def _plot_forecast(values: dict, out: dict, out_dir: Path) -> Path:
+    """The forecast of the horizon per channel with its 80% prediction band."""
+    from forecast import plot_forecast
+
+    return plot_forecast(
+        out["forecast"],
+        None,
+        out_dir / "forecast.png",
+        title=f"{values['scenario'].name}: forecast, 80% band",
+    )
+
+
+def _plot_backtest(values: dict, out: dict, path: Path) -> Path:
+    """Forecast versus actual at the last evaluation origin of the model selection: each channel's chosen
+    model fitted on the history before that origin, with its 80% band."""
+    import forecast
+    from experiments.tasks.forecasting import factory
+
+    sel = out["forecast_extras"]["selection"]
+    fm = values["forecast"]
+    hist = out["history"]
+    tz = values["scenario"].grid.tz
+    origin = pd.Timestamp(sel.eval_origins[-1])
+    origin = origin.tz_convert(tz) if origin.tzinfo else origin.tz_localize(tz)
+    ts = pd.DatetimeIndex(hist["interval_start"]).tz_convert(tz)
+    end = origin + pd.Timedelta(days=fm["horizon_days"])
+    train = hist[ts < origin].reset_index(drop=True)
+    actual = hist[(ts >= origin) & (ts < end)].reset_index(drop=True)
+    index = pd.DatetimeIndex(actual["interval_start"].unique()).sort_values()
+    parts = []
+    for name in sorted(set(sel.chosen.values())):
+        fc = factory(name, fm)().fit(train).predict(index)
+        parts.append(fc[fc["channel"].isin([c for c, m in sel.chosen.items() if m == name])])
+    return forecast.plot_forecast(
+        pd.concat(parts, ignore_index=True),
+        actual,
+        path,
+        title=f"chosen models vs actual, {fm['horizon_days']} day(s) from {origin:%Y-%m-%d}",
+    )
+
+
 def write_outputs(values: dict, out: dict, out_dir: Path) -> tuple[dict, dict[str, Path]]:
     """Write every file of the run into ``out_dir``; return the summary and the paths written."""
     out_dir = Path(out_dir)
@@ -217,6 +272,16 @@ def write_outputs(values: dict, out: dict, out_dir: Path) -> tuple[dict, dict[st
     files["requirements"] = write_atomic(out_dir / "requirements.csv", lambda t: rq.to_csv(t, index=False))
     files["coverage_plot"] = plot_coverage(values, out, out_dir / "coverage.png")
     files["service_level_plot"] = plot_service_level(values, out, out_dir / "service_level.png")
+    files["forecast_plot"] = _plot_forecast(values, out, out_dir)
+    sel = (out.get("forecast_extras") or {}).get("selection")
+    if sel is not None:  # model choice per channel by backtest: every candidate, then the chosen ones
+        files["forecast_backtest"] = write_atomic(
+            out_dir / "forecast_backtest.csv", lambda t: sel.table.to_csv(t, index=False)
+        )
+        files["forecast_chosen"] = write_atomic(
+            out_dir / "forecast_chosen.csv", lambda t: sel.summary.to_csv(t, index=False)
+        )
+        files["forecast_backtest_plot"] = _plot_backtest(values, out, out_dir / "forecast_backtest.png")
     if out.get("roster") is not None:  # unfilled shifts and why; names only as schedule.csv has them
         rtext = out["roster"].summary() + "\n"
         files["roster_report"] = write_atomic(out_dir / "roster.txt", lambda t: Path(t).write_text(rtext))

@@ -1,11 +1,13 @@
 """Rolling-origin backtests of forecast models (Tashman (2000), "Out-of-sample tests of forecasting
 accuracy", International Journal of Forecasting 16; MASE: Hyndman & Koehler (2006), "Another look at
-measures of forecast accuracy", International Journal of Forecasting 22)."""
+measures of forecast accuracy", International Journal of Forecasting 22; pinball loss and interval coverage:
+Gneiting & Raftery (2007), "Strictly proper scoring rules, prediction, and estimation", JASA 102)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,8 +15,25 @@ import pandas as pd
 from forecast._calendar import check_aligned, check_interval_min, day_grid, infer_interval_min, wall_parts
 from forecast.errors import ConfigError, DataError
 from forecast.frame import validate_history
+from forecast.quantiles import check_quantiles, forecast_quantiles, quantile_column
 
 BACKTEST_COLUMNS = ("origin", "channel", "horizon_days", "wape", "mae", "bias", "mase")
+#: the columns added by ``backtest(..., quantiles=...)``.
+INTERVAL_COLUMNS = ("pinball", "coverage")
+#: the raw sums behind the metrics (one row per origin, channel and horizon), for pooling over origins.
+RAW_COLUMNS = (
+    "origin",
+    "channel",
+    "horizon_days",
+    "n",
+    "abs_err",
+    "err",
+    "actual",
+    "scale",
+    "pinball_sum",
+    "covered",
+    "counted",
+)
 
 
 def _int(value, key: str, lo: int) -> int:
@@ -23,36 +42,62 @@ def _int(value, key: str, lo: int) -> int:
     return int(value)
 
 
-def backtest(
+def _horizons(horizon_days) -> tuple[int, ...]:
+    if isinstance(horizon_days, Sequence) and not isinstance(horizon_days, str | bytes):
+        hs = tuple(_int(h, "horizon_days", 1) for h in horizon_days)
+        if not hs:
+            raise ConfigError("expected at least one horizon", "horizon_days")
+        return tuple(sorted(set(hs)))
+    return (_int(horizon_days, "horizon_days", 1),)
+
+
+def band_levels(band: float) -> tuple[float, float]:
+    """The quantile levels (lower, upper) of the central ``band`` interval, e.g. 0.8 -> (0.1, 0.9)."""
+    if isinstance(band, bool) or not isinstance(band, int | float) or not 0 < band < 1:
+        raise ConfigError(f"expected a probability in (0, 1); got {band!r}", "band")
+    lo = round((1.0 - float(band)) / 2.0, 12)
+    return lo, round(1.0 - lo, 12)
+
+
+def _on_grid(f: pd.DataFrame, name: str, grid: pd.DatetimeIndex) -> np.ndarray:
+    """Column ``name`` of one channel's forecast rows on ``grid`` (0 where the forecast has no row)."""
+    s = pd.Series(f[name].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]))
+    return s.reindex(grid, fill_value=0.0).to_numpy(float)
+
+
+@dataclass
+class BacktestRun:
+    """What a rolling-origin run produced: ``raw`` (:data:`RAW_COLUMNS`) and, if kept, per origin the
+    Forecast over the longest horizon (with quantile columns when asked) and the actual history there."""
+
+    raw: pd.DataFrame
+    forecasts: list[tuple[pd.Timestamp, pd.DataFrame, pd.DataFrame]]
+
+
+def run_backtest(
     model_factory: Callable[[], object],
     history: pd.DataFrame,
     *,
-    horizon_days: int = 7,
+    horizon_days: int | Sequence[int] = 7,
     origins: int = 4,
     step_days: int | None = None,
     interval_min: int | None = None,
-) -> pd.DataFrame:
-    """Rolling-origin evaluation of ``model_factory()`` on a history table.
-
-    The origins are local midnights: the last one is ``horizon_days`` days before the end of the last local
-    day of the history, and there are ``origins`` of them, ``step_days`` apart (default ``horizon_days``).
-    At each origin a fresh model is fitted on the history before it and predicts the local grid of the next
-    ``horizon_days`` days (in the history's time zone); intervals without a history row are actual zeros.
-
-    Returns one row per origin and channel (every channel of the history) with columns
-    :data:`BACKTEST_COLUMNS`: ``wape`` = sum|forecast - actual| / sum(actual) (NaN if no actual arrivals),
-    ``mae`` = mean |forecast - actual| per interval, ``bias`` = mean (forecast - actual) (positive: over-
-    forecast), and ``mase`` = mae / (in-sample MAE of the one-week seasonal naive forecast on the training
-    data, i.e. the mean |y_t - y_{t - 7 days}| at equal local clock time; NaN if that is 0).
-    A channel the model does not forecast counts as forecast 0.
-    """
+    quantiles: Sequence[float] | None = None,
+    band: float = 0.8,
+    keep_forecasts: bool = False,
+) -> BacktestRun:
+    """The rolling-origin run behind :func:`backtest` (same arguments), returning the raw sums per origin,
+    channel and horizon so that metrics can be pooled over origins (see :func:`pooled_metrics`)."""
     if not callable(model_factory):
         raise ConfigError(
             f"expected a callable returning an unfitted model; got {model_factory!r}", "model_factory"
         )
-    horizon = _int(horizon_days, "horizon_days", 1)
+    horizons = _horizons(horizon_days)
+    horizon = horizons[-1]
     n_orig = _int(origins, "origins", 1)
     step = horizon if step_days is None else _int(step_days, "step_days", 1)
+    qs = None if quantiles is None else check_quantiles(quantiles)
+    b_lo, b_hi = band_levels(band)
     h = validate_history(history, "history")
     if h.empty:
         raise DataError("history: no rows")
@@ -68,8 +113,9 @@ def backtest(
     cuts = [last_cut - i * step for i in reversed(range(n_orig))]
     need = 7 + horizon + (n_orig - 1) * step
     if cuts[0] - d_first < 7:
+        hz = horizon_days if len(horizons) == 1 else list(horizons)
         raise DataError(
-            f"history holds {n_days} days; backtest(horizon_days={horizon}, origins={n_orig}, "
+            f"history holds {n_days} days; backtest(horizon_days={hz}, origins={n_orig}, "
             f"step_days={step}) "
             f"needs at least {need} (7 days of training before the first origin)"
         )
@@ -90,34 +136,149 @@ def backtest(
         dense[c] = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
         series[c] = pd.Series(vol[sel], index=ts[sel])
 
-    rows = []
+    levels = None if qs is None else tuple(sorted(set(qs) | {b_lo, b_hi}))
+    rows, kept = [], []
     for cut in cuts:
         train = h[day < cut].reset_index(drop=True)
         grid = day_grid(cut, horizon, tz, imin)
+        ends = [len(day_grid(cut, hz, tz, imin)) for hz in horizons]
         model = model_factory()
         fc = model.fit(train).predict(grid)
+        if levels is not None:
+            fc = forecast_quantiles(fc, levels)
         origin = grid[0]
+        if keep_forecasts:
+            in_win = (day >= cut) & (day < cut + horizon)
+            kept.append((origin, fc, h[in_win].reset_index(drop=True)))
         for c in channels:
             f = fc[fc["channel"] == c]
-            pred = pd.Series(f["volume"].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]))
-            pred = pred.reindex(grid, fill_value=0.0).to_numpy(float)
+            pred = _on_grid(f, "volume", grid)
             act = series[c].reindex(grid, fill_value=0.0).to_numpy(float)
-            err = pred - act
-            total_act = float(act.sum())
             x = dense[c][: cut - d_first]
             diffs = np.abs(x[7:] - x[:-7]) if x.shape[0] > 7 else np.zeros((0, n_slots))
             ok = ~np.isnan(diffs)
             scale = float(diffs[ok].mean()) if ok.any() else math.nan
-            mae = float(np.abs(err).mean())
-            rows.append(
-                {
-                    "origin": origin,
-                    "channel": c,
-                    "horizon_days": horizon,
-                    "wape": float(np.abs(err).sum()) / total_act if total_act > 0 else math.nan,
-                    "mae": mae,
-                    "bias": float(err.mean()),
-                    "mase": mae / scale if scale > 0 else math.nan,
-                }
-            )
-    return pd.DataFrame(rows, columns=list(BACKTEST_COLUMNS))
+            if levels is not None:
+                qv = {q: _on_grid(f, quantile_column(q), grid) for q in levels}
+                d = act[None, :] - np.array([qv[q] for q in qs])
+                tau = np.array(qs)[:, None]
+                pin = np.where(d >= 0, tau * d, (tau - 1.0) * d).mean(axis=0)  # per interval, mean over q
+                cov = (act >= qv[b_lo]) & (act <= qv[b_hi])
+                live = (pred > 0) | (act > 0)  # intervals where both are zero are not counted
+            for hz, end in zip(horizons, ends):
+                err = pred[:end] - act[:end]
+                rows.append(
+                    {
+                        "origin": origin,
+                        "channel": c,
+                        "horizon_days": hz,
+                        "n": end,
+                        "abs_err": float(np.abs(err).sum()),
+                        "err": float(err.sum()),
+                        "actual": float(act[:end].sum()),
+                        "scale": scale,
+                        "pinball_sum": float(pin[:end].sum()) if levels is not None else math.nan,
+                        "covered": float((cov & live)[:end].sum()) if levels is not None else math.nan,
+                        "counted": float(live[:end].sum()) if levels is not None else math.nan,
+                    }
+                )
+    raw = pd.DataFrame(rows, columns=list(RAW_COLUMNS))
+    return BacktestRun(raw=raw, forecasts=kept)
+
+
+def metrics(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per row of ``raw``: wape, mae, bias, mase, pinball, coverage (NaN where undefined: no actual
+    arrivals, a zero naive scale, no interval counted for coverage)."""
+    n = raw["n"].to_numpy(float)
+    act = raw["actual"].to_numpy(float)
+    abs_err = raw["abs_err"].to_numpy(float)
+    scale = raw["scale"].to_numpy(float)
+    counted = raw["counted"].to_numpy(float)
+    mae = abs_err / n
+    return pd.DataFrame(
+        {
+            "wape": np.divide(abs_err, act, out=np.full(len(raw), np.nan), where=act > 0),
+            "mae": mae,
+            "bias": raw["err"].to_numpy(float) / n,
+            "mase": np.divide(mae, scale, out=np.full(len(raw), np.nan), where=scale > 0),
+            "pinball": raw["pinball_sum"].to_numpy(float) / n,
+            "coverage": np.divide(
+                raw["covered"].to_numpy(float), counted, out=np.full(len(raw), np.nan), where=counted > 0
+            ),
+        },
+        index=raw.index,
+    )
+
+
+def pooled_metrics(raw: pd.DataFrame, by: Sequence[str] = ("channel", "horizon_days")) -> pd.DataFrame:
+    """Metrics pooled over the origins of ``raw`` per group ``by``: wape = sum |error| / sum actual,
+    mae, bias and pinball per interval over all origins, coverage = covered / counted intervals, mase = the
+    mean of the per-origin MASE (each origin has its own naive scale), and the number of origins."""
+    by = list(by)
+    per = pd.concat([raw, metrics(raw)[["mase"]]], axis=1)
+    g = per.groupby(by, sort=True)
+    s = g[["n", "abs_err", "err", "actual", "pinball_sum", "covered", "counted"]].sum(min_count=1)
+    out = pd.DataFrame(index=s.index)
+    act, n, counted = s["actual"].to_numpy(float), s["n"].to_numpy(float), s["counted"].to_numpy(float)
+    out["wape"] = np.divide(s["abs_err"].to_numpy(float), act, out=np.full(len(s), np.nan), where=act > 0)
+    out["mae"] = s["abs_err"].to_numpy(float) / n
+    out["bias"] = s["err"].to_numpy(float) / n
+    out["mase"] = g["mase"].mean().to_numpy(float)
+    out["pinball"] = s["pinball_sum"].to_numpy(float) / n
+    cov = s["covered"].to_numpy(float)
+    out["coverage"] = np.divide(cov, counted, out=np.full(len(s), np.nan), where=counted > 0)
+    out["origins"] = g.size().to_numpy()
+    return out.reset_index()
+
+
+def backtest(
+    model_factory: Callable[[], object],
+    history: pd.DataFrame,
+    *,
+    horizon_days: int | Sequence[int] = 7,
+    origins: int = 4,
+    step_days: int | None = None,
+    interval_min: int | None = None,
+    quantiles: Sequence[float] | None = None,
+    band: float = 0.8,
+) -> pd.DataFrame:
+    """Rolling-origin evaluation of ``model_factory()`` on a history table.
+
+    The origins are local midnights: the last one is ``horizon_days`` days before the end of the last local
+    day of the history, and there are ``origins`` of them, ``step_days`` apart (default ``horizon_days``).
+    At each origin a fresh model is fitted on the history before it and predicts the local grid of the next
+    ``horizon_days`` days (in the history's time zone); intervals without a history row are actual zeros.
+
+    ``horizon_days`` may also be a list (e.g. ``[1, 7, 14]``): the origins are then placed for the longest
+    horizon (and ``step_days`` defaults to it), one model is fitted per origin, and each horizon h is scored
+    on the first h days after the origin (one row per origin, channel and horizon).
+
+    Returns one row per origin and channel (every channel of the history) with columns
+    :data:`BACKTEST_COLUMNS`: ``wape`` = sum|forecast - actual| / sum(actual) (NaN if no actual arrivals),
+    ``mae`` = mean |forecast - actual| per interval, ``bias`` = mean (forecast - actual) (positive: over-
+    forecast), and ``mase`` = mae / (in-sample MAE of the one-week seasonal naive forecast on the training
+    data, i.e. the mean |y_t - y_{t - 7 days}| at equal local clock time; NaN if that is 0).
+    A channel the model does not forecast counts as forecast 0.
+
+    With ``quantiles`` (levels in (0, 1), e.g. ``[0.1, 0.5, 0.9]``) the columns :data:`INTERVAL_COLUMNS`
+    follow: ``pinball`` = the pinball loss averaged over the levels and the intervals, of the quantiles of
+    :func:`~forecast.quantiles.forecast_quantiles` (the model's volume and shapes under the gamma-Poisson
+    model); ``coverage`` = the fraction of intervals whose actual count lies in the central ``band``
+    interval (default 80 %: between the 0.1 and 0.9 quantiles, both included), counted over the intervals
+    where the forecast or the actual is positive (a closed interval is trivially covered; NaN if none).
+    """
+    run = run_backtest(
+        model_factory,
+        history,
+        horizon_days=horizon_days,
+        origins=origins,
+        step_days=step_days,
+        interval_min=interval_min,
+        quantiles=quantiles,
+        band=band,
+    )
+    raw = run.raw
+    m = metrics(raw)
+    cols = list(BACKTEST_COLUMNS) + (list(INTERVAL_COLUMNS) if quantiles is not None else [])
+    out = pd.concat([raw[["origin", "channel", "horizon_days"]], m], axis=1)
+    return out[cols].reset_index(drop=True)

@@ -47,31 +47,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from forecast._calendar import (
-    as_index,
-    check_aligned,
-    check_interval_min,
-    day_grid,
-    infer_interval_min,
-    wall_parts,
+from forecast._prep import (
+    aht_frame,
+    check_int,
+    forecast_frame,
+    prepare,
+    profile_frame,
+    target,
+    weekday_profile,
 )
-from forecast.errors import ConfigError, DataError
-from forecast.frame import FORECAST_COLUMNS, validate_forecast, validate_history
-
-
-def _fill_nearest(row: np.ndarray) -> np.ndarray:
-    """NaNs of ``row`` replaced by the nearest non-NaN value (ties: the earlier one); all-NaN -> zeros."""
-    present = np.flatnonzero(~np.isnan(row))
-    if present.size == 0:
-        return np.zeros_like(row)
-    if present.size == row.size:
-        return row
-    j = np.arange(row.size)
-    pos = np.searchsorted(present, j)
-    left = present[np.clip(pos - 1, 0, present.size - 1)]
-    right = present[np.clip(pos, 0, present.size - 1)]
-    take = np.where(np.abs(j - left) <= np.abs(right - j), left, right)
-    return row[take]
 
 
 def moment_shapes(x: np.ndarray, totals: np.ndarray, weekday: np.ndarray, weeks: int) -> tuple[float, float]:
@@ -142,98 +126,35 @@ class _SeasonalModel:
     # -- fit ---------------------------------------------------------------------------------------------
     def fit(self, history: pd.DataFrame, source: str = "history"):
         """Learn the seasonal profile, AHT and dispersion from a history table; returns ``self``."""
-        weeks = self._profile_weeks()
-        disp_weeks = self._dispersion_weeks()
-        for key, v in (("weeks", weeks), ("dispersion_weeks", disp_weeks)):
-            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-                raise ConfigError(f"expected an integer >= 1; got {v!r}", key)
-        d_aht = self.default_aht_s
-        if not (isinstance(d_aht, int | float) and math.isfinite(d_aht) and d_aht > 0):
-            raise ConfigError(f"expected seconds > 0; got {d_aht!r}", "default_aht_s")
-        h = validate_history(history, source)
-        if h.empty:
-            raise DataError(f"{source}: no rows; {self._name()} needs at least 7 days of history")
-        ts = pd.DatetimeIndex(h["interval_start"])
-        try:
-            ts = ts.tz_convert(self.tz if self.tz is not None else ts.tz)
-        except Exception as exc:  # noqa: BLE001 - a bad tz name is a config error
-            raise ConfigError(f"expected a valid time zone; got {self.tz!r} ({exc})", "tz") from None
-        tz = ts.tz
-        if self.interval_min is None:
-            imin = infer_interval_min(ts, source)
-        else:
-            imin = check_interval_min(self.interval_min)
-        check_aligned(ts, imin, source)
-        day, minute, _ = wall_parts(ts)
-        slot = minute // imin
-        n_slots = 1440 // imin
-        d_first, d_last = int(day.min()), int(day.max())
-        n_days = d_last - d_first + 1
-        if n_days < 7:
-            raise DataError(f"{source}: history holds {n_days} days; {self._name()} needs at least 7")
-        w_prof = min(int(weeks), n_days // 7)
-        w_disp = min(int(disp_weeks), n_days // 7)
-        span = 7 * max(w_prof, w_disp)
-        first = d_last - span + 1
-        grid = day_grid(first, span, tz, imin)
-        gday, gmin, _ = wall_parts(grid)
-        count = np.zeros((span, n_slots))
-        np.add.at(count, (gday - first, gmin // imin), 1.0)
-        win_weekday = (np.arange(first, d_last + 1) + 3) % 7
-
-        channels = tuple(sorted(h["channel"].unique().tolist()))
-        chan = h["channel"].to_numpy(object)
-        vol = h["volume"].to_numpy(float)
-        aht = h["aht_s"].to_numpy(float)
-        prof_rows, aht_rows, shape_day, shape_int = [], [], {}, {}
-        for c in channels:
-            sel = chan == c
-            in_win = sel & (day >= first)
-            total = np.zeros((span, n_slots))
-            np.add.at(total, (day[in_win] - first, slot[in_win]), vol[in_win])
-            x = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
-            daily = total.sum(axis=1)
-            # profile: mean over the last w_prof weeks per (weekday, slot), NaN where never observed
-            xp, wp = x[span - 7 * w_prof :], win_weekday[span - 7 * w_prof :]
-            prof = np.empty((7, n_slots))
-            for w in range(7):
-                rows = xp[wp == w]
-                n_obs = (~np.isnan(rows)).sum(axis=0)
-                s = np.nansum(rows, axis=0)
-                prof[w] = _fill_nearest(np.divide(s, n_obs, out=np.full(n_slots, np.nan), where=n_obs > 0))
-            prof_rows.append(prof)
-            xd, wd = x[span - 7 * w_disp :], win_weekday[span - 7 * w_disp :]
-            shape_day[c], shape_int[c] = moment_shapes(xd, daily[span - 7 * w_disp :], wd, w_disp)
-            # AHT per clock slot over the whole history
-            ok = sel & (vol > 0) & np.isfinite(aht)
-            num = np.bincount(slot[ok], weights=vol[ok] * aht[ok], minlength=n_slots)
-            den = np.bincount(slot[ok], weights=vol[ok], minlength=n_slots)
-            overall = float(num.sum() / den.sum()) if den.sum() > 0 else float(d_aht)
-            aht_rows.append(np.divide(num, den, out=np.full(n_slots, overall), where=den > 0))
-
-        n_c = len(channels)
-        minutes = np.arange(n_slots) * imin
-        self.channels_ = channels
-        self.tz_ = tz
-        self.interval_min_ = imin
+        weeks = check_int(self._profile_weeks(), "weeks")
+        disp_weeks = check_int(self._dispersion_weeks(), "dispersion_weeks")
+        p = prepare(
+            history,
+            tz=self.tz,
+            interval_min=self.interval_min,
+            default_aht_s=self.default_aht_s,
+            source=source,
+            name=self._name(),
+        )
+        n_days = p.n_days
+        w_prof = min(weeks, n_days // 7)
+        w_disp = min(disp_weeks, n_days // 7)
+        prof_rows, shape_day, shape_int = [], {}, {}
+        for c in p.channels:
+            x, daily = p.x[c], p.totals[c]
+            # profile: mean over the last w_prof weeks per (weekday, slot)
+            lo = n_days - 7 * w_prof
+            prof_rows.append(weekday_profile(x[lo:], p.weekday[lo:]))
+            lo = n_days - 7 * w_disp
+            shape_day[c], shape_int[c] = moment_shapes(x[lo:], daily[lo:], p.weekday[lo:], w_disp)
+        self.channels_ = p.channels
+        self.tz_ = p.tz
+        self.interval_min_ = p.interval_min
         self.n_days_ = n_days
         self.weeks_ = w_prof
         self.dispersion_weeks_ = w_disp
-        self.profile_ = pd.DataFrame(
-            {
-                "channel": np.repeat(np.array(channels, dtype=object), 7 * n_slots),
-                "weekday": np.tile(np.repeat(np.arange(7), n_slots), n_c),
-                "minute": np.tile(minutes, 7 * n_c),
-                "volume": np.concatenate([p.ravel() for p in prof_rows]) if n_c else np.zeros(0),
-            }
-        )
-        self.aht_ = pd.DataFrame(
-            {
-                "channel": np.repeat(np.array(channels, dtype=object), n_slots),
-                "minute": np.tile(minutes, n_c),
-                "aht_s": np.concatenate(aht_rows) if n_c else np.zeros(0),
-            }
-        )
+        self.profile_ = profile_frame(p.channels, prof_rows, p.interval_min)
+        self.aht_ = aht_frame(p)
         self.shape_day_ = shape_day
         self.shape_interval_ = shape_int
         return self
@@ -243,47 +164,20 @@ class _SeasonalModel:
         """A Forecast for every fitted channel on ``index`` (tz-aware DatetimeIndex, or an object with
         ``.starts`` such as sim's IntervalGrid). The starts must be on the history's local interval grid;
         ``interval_start`` keeps the time zone of ``index``."""
-        if not hasattr(self, "channels_"):
-            raise ConfigError(f"{self._name()} is not fitted; call fit(history) first", "predict")
-        idx = as_index(index)
-        imin = self.interval_min_
-        other = getattr(index, "interval_min", None)
-        if other is not None and other != imin:
-            raise ConfigError(
-                f"expected {imin}-minute intervals (those of the history); got {other}", "index"
-            )
-        if idx.has_duplicates:
-            raise ConfigError("expected distinct interval starts; the index has duplicates", "index")
-        local = idx.tz_convert(self.tz_)
-        check_aligned(local, imin, "index")
-        if len(idx) > 1:
-            gaps = np.diff(np.sort(idx.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")))
-            if gaps.min() < np.timedelta64(imin * 60, "s"):
-                raise ConfigError(f"expected intervals of {imin} minutes (those of the history)", "index")
-        _, minute, weekday = wall_parts(local)
-        slot = minute // imin
-        n_slots = 1440 // imin
-        prof = self.profile_["volume"].to_numpy(float).reshape(len(self.channels_), 7, n_slots)
-        aht = self.aht_["aht_s"].to_numpy(float).reshape(len(self.channels_), n_slots)
-        frames = []
-        for i, c in enumerate(self.channels_):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "channel": c,
-                        "interval_start": idx,
-                        "volume": prof[i, weekday, slot],
-                        "aht_s": aht[i, slot],
-                        "shape_day": self.shape_day_[c],
-                        "shape_interval": self.shape_interval_[c],
-                    }
-                )
-            )
-        if not frames:
-            empty = pd.DataFrame({c: [] for c in FORECAST_COLUMNS})
-            empty["interval_start"] = pd.DatetimeIndex([], tz=idx.tz)
-            return empty
-        return validate_forecast(pd.concat(frames, ignore_index=True), source=f"{self._name()}.predict")
+        tgt = target(index, model=self, name=self._name())
+        n_c, n_slots = len(self.channels_), 1440 // self.interval_min_
+        prof = self.profile_["volume"].to_numpy(float).reshape(n_c, 7, n_slots)
+        aht = self.aht_["aht_s"].to_numpy(float).reshape(n_c, n_slots)
+        cols = {
+            c: {
+                "volume": prof[i, tgt.weekday, tgt.slot],
+                "aht_s": aht[i, tgt.slot],
+                "shape_day": self.shape_day_[c],
+                "shape_interval": self.shape_interval_[c],
+            }
+            for i, c in enumerate(self.channels_)
+        }
+        return forecast_frame(self.channels_, tgt.index, cols, self._name())
 
 
 class SeasonalNaive(_SeasonalModel):

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecast.errors import ConfigError, DataError
 
@@ -101,6 +100,8 @@ def exponential_patience(waits, abandoned, level: float = 0.95) -> ExponentialPa
     if total <= 0:
         raise DataError("waits: the queued contacts waited 0 s in total; patience cannot be estimated")
     alpha = 1.0 - level
+    from scipy import stats  # lazily: scipy.stats costs half a second at import
+
     lo = 0.0 if d == 0 else float(stats.chi2.ppf(alpha / 2, 2 * d)) / (2 * total)
     hi = float(stats.chi2.ppf(1 - alpha / 2, 2 * d + 2)) / (2 * total)
     return ExponentialPatience(

@@ -94,7 +94,6 @@ def history_for(values: dict, scenario) -> pd.DataFrame:
 
 def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     """Run the whole plan; write its files into ``out_dir``; return everything the report needs."""
-    import forecast
     from optim import requirements
     from optim.schedule import solve, templates_from_table
     from sim import simulate
@@ -110,15 +109,12 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     hist = history_for(values, scenario)
     timing["history_s"] = prog.done(f"{int(hist['volume'].sum()):,} contacts")
 
-    prog.step(f"forecast: {values['forecast']['model']} for {scenario.grid.n_days} days")
+    from experiments.tasks.forecasting import run_forecast
+
     fm = values["forecast"]
-    model = (
-        forecast.SeasonalAverage(weeks=fm["weeks"])
-        if fm["model"] == "seasonal_average"
-        else forecast.SeasonalNaive()
-    )
-    fc = model.fit(hist).predict(scenario.grid)
-    fc = fc[fc["channel"].isin(scenario.channel_names)].reset_index(drop=True)
+    how = f" (chosen per channel from {len(fm['candidates'])} by backtest)" if fm["model"] == "select" else ""
+    prog.step(f"forecast: {fm['model']}{how} for {scenario.grid.n_days} days")
+    fc, fc_extras = run_forecast(fm, hist, scenario)
     timing["forecast_s"] = prog.done(f"{fc['volume'].sum():,.0f} contacts expected")
 
     st = values["staffing"]
@@ -202,6 +198,7 @@ def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:
     return {
         "history": hist,
         "forecast": fc,
+        "forecast_extras": fc_extras,
         "requirements": reqs,
         "schedule": schedule,
         "solve": report,

@@ -138,7 +138,7 @@ def test_bad_overrides_stop_before_work_naming_the_key(tmp_path, override, key):
 
 def test_help_and_cfg_job(tmp_path):
     p = _cli(tmp_path, "--help")
-    assert p.returncode == 0 and "scenario: demo, tiny" in p.stdout
+    assert p.returncode == 0 and "scenario: bank, demo, tiny" in p.stdout
     p = _cli(tmp_path, "--cfg", "job")
     assert p.returncode == 0 and "channels:" in p.stdout and "seed: 0" in p.stdout
 
@@ -335,7 +335,14 @@ def test_the_bank_experiment_runs_on_the_shipped_real_data(tmp_path):
     voice queue per call type, Erlang A with the measured patience; its forecast of March keeps the queues."""
     with initialize_config_module(config_module="conf", version_base="1.3"):
         cfg = compose(
-            "config", overrides=["+experiment=bank", "tracking=none", "sim.replications=2", "quiet=true"]
+            "config",
+            overrides=[
+                "+experiment=bank",
+                "forecast=seasonal_average",
+                "tracking=none",
+                "sim.replications=2",
+                "quiet=true",
+            ],
         )
     summary = run(cfg, out_dir=tmp_path / "run")
     queues = {"voice_PS", "voice_NW", "voice_NE", "voice_TT", "voice_IN", "voice_PE"}
@@ -350,3 +357,25 @@ def test_the_bank_experiment_runs_on_the_shipped_real_data(tmp_path):
     sel = (hist["channel"] == "voice_PS") & (ts.dt.day_of_week == 0) & (ts.dt.strftime("%H:%M") == "10:00")
     row = fc[(fc["channel"] == "voice_PS") & (fc["interval_start"].str.startswith("1999-03-01T10:00"))]
     assert row["volume"].item() == pytest.approx(hist.loc[sel, "volume"].mean())
+
+
+def test_forecast_model_chosen_per_queue_by_backtest_on_the_bank(tmp_path):
+    """forecast=select on the bank: each queue's model is the candidate with the lowest WAPE on the selection
+    origins (read back from forecast_backtest.csv), graded on later origins; the run writes the tables and
+    the forecast-vs-actual plot, and the forecast carries its 10/50/90% quantiles."""
+    with initialize_config_module(config_module="conf", version_base="1.3"):
+        cfg = compose(
+            "config", overrides=["+experiment=bank", "tracking=none", "sim.replications=2", "quiet=true"]
+        )
+    summary = run(cfg, out_dir=tmp_path / "run")
+    out = tmp_path / "run"
+    table = pd.read_csv(out / "forecast_backtest.csv")
+    chosen = summary["forecast"]["chosen"]
+    assert set(chosen) == set(summary["channels"])
+    for ch, rows in table.groupby("channel"):
+        best = rows.loc[rows["select_wape"].idxmin(), "model"]
+        assert chosen[ch] == best == rows.loc[rows["chosen"], "model"].item()
+    assert (out / "forecast_backtest.png").stat().st_size > 0 and (out / "forecast.png").stat().st_size > 0
+    fc = pd.read_csv(out / "forecast.csv")
+    assert {"q0.1", "q0.5", "q0.9"} <= set(fc.columns)
+    assert (fc["q0.1"] <= fc["q0.5"] + 1e-9).all() and (fc["q0.5"] <= fc["q0.9"] + 1e-9).all()
