@@ -117,6 +117,21 @@ class _Table:
                 )
         return out
 
+    def queues(self, channel: pd.Series, site_col: str | None) -> pd.Series:
+        """The queue key: the channel name, or ``<channel>_<site>`` when a site column is given (one queue
+        per channel x site; each becomes a channel of the scenario downstream). Site values must be
+        letters, digits or ``_`` (they become part of a channel name)."""
+        if site_col is None:
+            return channel
+        site = self.strings(site_col)
+        bad = ~site.str.fullmatch(r"[A-Za-z0-9_]+").fillna(False).to_numpy()
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise self.fail(
+                site_col, pos, "a site name of letters, digits or _", site.iloc[pos], int(bad.sum())
+            )
+        return channel.astype(str).str.cat(site.astype(str), sep="_")
+
     def set_missing(self, na_values: Mapping[str, Iterable[str]] | None) -> None:
         """Treat the given values (after stripping) of each file column as missing (e.g. a "0:00:00" queue
         entry meaning "never queued", or "NO_SERVER")."""

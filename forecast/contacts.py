@@ -13,6 +13,7 @@ source without code. The logical columns (``columns`` maps them to file columns)
   ``arrival`` more than 12 h before (after) the anchor's time of day is on the next (previous) day, so a
   call entering at 23:59:50 and reaching the queue at 00:00:05 counts on the next day;
 - ``channel``: the raw queue or call type, renamed through ``channel_map``;
+- ``site`` (optional): the queue becomes ``<channel>_<site>`` (one queue per channel x site);
 - ``outcome`` (optional): classified through ``outcomes`` into answered / abandoned / drop;
 - ``wait_s``, ``handle_s`` (optional): seconds waited in the queue and handled (numbers >= 0);
 - ``queue_entry`` (optional): a column that is present (not missing after ``na_values``) when the contact
@@ -50,6 +51,7 @@ _CONTACT_DEFAULTS = {
     "date_anchor": None,
     "queue_entry": None,
     "agent": None,
+    "site": None,
 }
 #: without an ``outcomes`` mapping: outcome values (case-insensitive, stripped) that mark an abandoned
 #: contact; every other outcome is treated as answered.
@@ -314,7 +316,7 @@ def read_contacts(
     if len(t.df) == 0:
         raise DataError(f"{t.name}: no contacts (the file has no data rows, or all were dropped)")
     arrival = _arrivals(t, cols, tz, time_format, date_format, ambiguous)
-    channel = _channels(t, cols["channel"], channel_map)
+    channel = t.queues(_channels(t, cols["channel"], channel_map), cols.get("site"))
     n = len(t.df)
     handle = (
         t.numbers(cols["handle_s"], allow_missing=True, what="handle seconds >= 0 (or empty)")

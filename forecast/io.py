@@ -42,6 +42,7 @@ _INTERVAL_DEFAULTS = {
     "channel": "channel",
     "volume": "volume",
     "aht_s": "aht_s",
+    "site": None,
 }
 
 
@@ -51,7 +52,8 @@ def load_intervals(
     """Read an interval table (CSV or Parquet, by suffix) into a history DataFrame (:data:`HISTORY_COLUMNS`).
 
     ``columns`` maps logical names to file columns; logical names and defaults: ``timestamp``
-    ("interval_start"), ``channel``, ``volume``, ``aht_s`` (optional; NaN when absent). Naive timestamps
+    ("interval_start"), ``channel``, ``volume``, ``aht_s`` (optional; NaN when absent), ``site`` (optional:
+    the queue is then ``<channel>_<site>``, one per channel x site, e.g. ``voice_berlin``). Naive timestamps
     are local times in ``tz`` (an ambiguous or skipped DST time is an error naming its row); timestamps with
     an offset are converted to ``tz``. ``time_format`` is a ``pd.to_datetime`` format (default: inferred
     from the first row; "ISO8601" and "mixed" are accepted). ``aht_s`` of 0 with volume 0 becomes NaN.
@@ -60,7 +62,7 @@ def load_intervals(
     t = _Table(path)
     cols = t.resolve(columns, _INTERVAL_DEFAULTS, ("timestamp", "channel", "volume"))
     ts = t.timestamps(cols["timestamp"], tz, time_format)
-    channel = t.strings(cols["channel"])
+    channel = t.queues(t.strings(cols["channel"]), cols.get("site"))
     vol = t.numbers(cols["volume"], allow_missing=False, what="a number of contacts >= 0")
     if "aht_s" in cols:
         aht = t.numbers(cols["aht_s"], allow_missing=True, what="handle seconds >= 0 (or empty)")

@@ -379,3 +379,58 @@ def test_forecast_model_chosen_per_queue_by_backtest_on_the_bank(tmp_path):
     fc = pd.read_csv(out / "forecast.csv")
     assert {"q0.1", "q0.5", "q0.9"} <= set(fc.columns)
     assert (fc["q0.1"] <= fc["q0.5"] + 1e-9).all() and (fc["q0.5"] <= fc["q0.9"] + 1e-9).all()
+
+
+def test_queues_per_channel_and_site_keep_their_key_through_every_stage(tmp_path):
+    """A history with a site column: each channel x site is a queue (voice_north, voice_south), forecast,
+    staffed, scheduled (a group per site) and simulated under that key; a bad site value names its row."""
+    import forecast
+    from forecast.errors import DataError
+
+    spec = forecast.SyntheticChannel(
+        daily_volume=200, open_hour=7, close_hour=17, peaks=((11, 2, 1),), aht_s=240
+    )
+    parts = []
+    for site, scale in (("north", 1.0), ("south", 2.0)):
+        h = forecast.synthetic_history(
+            {"voice": spec}, start="2025-12-22", days=14, interval_min=30, tz="UTC", seed=int(scale)
+        )
+        h["volume"] = (h["volume"] * scale).round()
+        parts.append(h.assign(site=site))
+    hist = pd.concat(parts, ignore_index=True)
+    hist["interval_start"] = hist["interval_start"].map(lambda t: t.isoformat())
+    path = tmp_path / "sites.csv"
+    hist.to_csv(path, index=False)
+    loaded = forecast.load_intervals(path, columns={"site": "site"})
+    assert set(loaded["channel"]) == {"voice_north", "voice_south"}
+    for site in ("north", "south"):  # volumes kept per queue, recomputed from the file
+        assert (
+            loaded.loc[loaded["channel"] == f"voice_{site}", "volume"].sum()
+            == hist.loc[hist["site"] == site, "volume"].sum()
+        )
+    over = [
+        "tracking=none",
+        "scenario.history.source=intervals",
+        f"scenario.history.path={path}",
+        "scenario.history.columns={site: site}",
+        "~scenario.channels.voice",
+        "+scenario.channels.voice_north={kind: voice, aht_s: 240, target: 0.8, threshold_s: 20}",
+        "+scenario.channels.voice_south={kind: voice, aht_s: 240, target: 0.8, threshold_s: 20}",
+        "~scenario.groups.agents",
+        "+scenario.groups.north={channels: [voice_north], cost_per_hour: 25}",
+        "+scenario.groups.south={channels: [voice_south], cost_per_hour: 25}",
+    ]
+    summary = run(_cfg(tmp_path, *over), out_dir=tmp_path / "run")
+    assert set(summary["channels"]) == {"voice_north", "voice_south"}
+    reqs = pd.read_csv(tmp_path / "run" / "requirements.csv")
+    fc = pd.read_csv(tmp_path / "run" / "forecast.csv")
+    assert set(reqs["channel"]) == set(fc["channel"]) == {"voice_north", "voice_south"}
+    vol = fc.groupby("channel")["volume"].sum()
+    assert vol["voice_south"] > 1.5 * vol["voice_north"]
+    sched = pd.read_csv(tmp_path / "run" / "schedule.csv")
+    assert set(sched["skill_group"]) == {"north", "south"}
+    bad = hist.copy()
+    bad.loc[3, "site"] = "north pole"
+    bad.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column 'site', row 5: expected a site name"):
+        forecast.load_intervals(path, columns={"site": "site"})

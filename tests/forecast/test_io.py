@@ -185,3 +185,24 @@ def test_load_contacts_across_the_autumn_dst_change(tmp_path):
         "2026-10-25 02:15:00+02:00",
         "2026-10-25 02:15:00+01:00",
     ]
+
+
+def test_contact_log_with_a_site_column_gives_one_queue_per_channel_and_site(tmp_path):
+    log = "arrival,type,site\n2026-01-05 08:01,V,north\n2026-01-05 08:02,V,south\n2026-01-05 08:20,V,south\n"
+    path = tmp_path / "log.csv"
+    path.write_text(log)
+    h = load_contacts(
+        path,
+        columns={"channel": "type", "site": "site"},
+        tz="UTC",
+        interval_min=15,
+        channel_map={"V": "voice"},
+    )
+    got = h[h["volume"] > 0].set_index(
+        ["channel", h.loc[h["volume"] > 0, "interval_start"].dt.strftime("%H:%M")]
+    )
+    assert got["volume"].to_dict() == {
+        ("voice_north", "08:00"): 1,
+        ("voice_south", "08:00"): 1,
+        ("voice_south", "08:15"): 1,
+    }
