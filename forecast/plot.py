@@ -6,8 +6,6 @@ global backend switch), so importing this module is cheap and plotting works wit
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,28 +14,9 @@ import pandas as pd
 
 from forecast.backtest import band_levels
 from forecast.errors import ConfigError
+from forecast.files import write_atomic
 from forecast.frame import validate_forecast, validate_history
 from forecast.quantiles import forecast_quantiles, quantile_column
-
-
-def write_whole(path, write) -> Path:
-    """Call ``write(tmp_path)`` on a temporary file next to ``path``, then rename it to ``path`` (so a
-    reader never sees a half-written file); the temporary file is removed if ``write`` fails."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 -> the mode of a plainly created file
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def plot_forecast(
@@ -102,4 +81,4 @@ def plot_forecast(
     axes[-1].set_xlabel(f"local time ({fc['interval_start'].dt.tz})")
     if title:
         fig.suptitle(title)
-    return write_whole(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=110))
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=110))

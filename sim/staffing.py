@@ -17,8 +17,6 @@ rostered.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,28 +24,13 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import DataError
+from forecast.files import read_csv_text, write_atomic
 
 from .scenario import IntervalGrid
 
 __all__ = ["SCHEDULE_COLUMNS", "Schedule", "write_atomic"]
 
 SCHEDULE_COLUMNS = ("skill_group", "agent", "count", "start", "end", "breaks")
-
-
-def write_atomic(path, write) -> Path:
-    """Write a file whole: ``write(tmp)`` writes a temporary file next to ``path``, then it is renamed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
 
 
 def _fmt_time(ts: pd.Timestamp) -> str:
@@ -198,14 +181,7 @@ class Schedule:
     @classmethod
     def read_csv(cls, path, tz) -> Schedule:
         """Read a ``schedule.csv``; errors name the file, row and column."""
-        path = Path(path)
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except FileNotFoundError:
-            raise DataError(f"{path}: file not found") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: not a readable CSV ({exc})") from None
-        return cls.from_frame(df, tz, source=str(path))
+        return cls.from_frame(read_csv_text(path), tz, source=str(path))
 
     def to_frame(self) -> pd.DataFrame:
         """The ``schedule.csv`` table, all columns as strings."""

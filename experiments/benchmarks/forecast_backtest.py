@@ -37,7 +37,7 @@ from forecast import (
     synthetic_history,
 )
 from forecast._calendar import day_grid, infer_interval_min, wall_parts
-from forecast.plot import write_whole
+from forecast.files import write_atomic
 
 FACTORIES = {
     "seasonal_naive": SeasonalNaive,
@@ -110,7 +110,7 @@ def main(out_dir: str = "results/forecast_backtest", synthetic: bool = False) ->
             f"mean coverage of the 80% band {pooled['coverage'].mean():.1%}"
         )
         wins[horizon] = s.set_index("channel")
-        write_whole(out / f"{source}_{horizon}d_table.csv", lambda p, t=sel.table: t.to_csv(p, index=False))
+        write_atomic(out / f"{source}_{horizon}d_table.csv", lambda p, t=sel.table: t.to_csv(p, index=False))
         fc, actual = chosen_forecast(history, sel.chosen, sel.eval_origins[-1], horizon)
         path = plot_forecast(
             fc,

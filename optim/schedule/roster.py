@@ -88,6 +88,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ConfigError, DataError, InfeasibleError, SolverError
+from forecast.files import read_csv_text
 from sim.staffing import SCHEDULE_COLUMNS, Schedule
 
 from .backends import SolveReport, SolverOptions, solve_model
@@ -182,12 +183,7 @@ def read_agents(agents, skill_groups=None, source: str = "agents") -> list[Agent
     elif isinstance(agents, str | Path):
         path = Path(agents)
         source = str(path)
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except FileNotFoundError:
-            raise DataError(f"{path}: file not found") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: not a readable CSV ({exc})") from None
+        df = read_csv_text(path)
     else:
         raise ConfigError(
             f"expected a DataFrame or the path of a CSV file; got {type(agents).__name__}", key="agents"

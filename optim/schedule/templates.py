@@ -294,15 +294,13 @@ def templates_from_table(
     group's cost per hour). Errors name the source, the row (a CSV's line; with ``list_rows`` the entry of a
     list from config, ``source[i]``) and the column."""
     from forecast.errors import DataError
+    from forecast.files import read_csv_text
     from sim.staffing import _clock_break, _first_at
 
     if not isinstance(table, pd.DataFrame):
         if source == "templates":
             source = str(table)  # errors name the file
-        try:
-            table = pd.read_csv(table, dtype=str, keep_default_na=False)
-        except FileNotFoundError:
-            raise DataError(f"{source}: file not found") from None
+        table = read_csv_text(table)
     missing = [c for c in ("name", "start", "end") if c not in table.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing}; expected {list(CATALOGUE_COLUMNS)}")
