@@ -508,7 +508,7 @@ def _tour_table(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> list[
                         "skill_group": grp.name,
                         "days": ";".join(_DAYS[(first + d) % 7] for d in pat),
                         "length_h": key[0] / 3600,
-                        "start": key[1] if len(key) > 1 else "",
+                        "start": key[1] if len(key) > 1 else "",  # the clock, or the band
                         "paid_h_week": week_h,
                         "agents": k,
                     }
@@ -571,11 +571,11 @@ def _to_schedule(scenario: Scenario, model: LinearModel, xv: np.ndarray) -> tupl
 
 def _lines(scenario: Scenario, model: LinearModel, xv: np.ndarray, shifts: list):
     templates = model.meta["templates"]
-    same = model.meta["tour_rules"].same_start
+    trules = model.meta["tour_rules"]
     grid = scenario.grid
 
     def key_of(tp):
-        return shift_class(tp, grid, same)
+        return shift_class(tp, grid, trules)
 
     lines = []  # (group name, line name, pattern, key)
     for g, grp in enumerate(scenario.groups):

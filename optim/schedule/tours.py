@@ -1,9 +1,10 @@
 """Week mode: tours (days worked and days off, weekly hours, optionally one start time all week).
 
 A *tour* is one agent's week: the days worked (a days-off pattern), the shift length and, with
-``same_start``, the clock time at which every shift of the week starts. Tour variables ``p[g, tour]``
-(integer agents) are linked to the daily shift variables of the MIP by, for every skill group g, day d and
-shift class k (length, or length and start with ``same_start``),
+``same_start``, the clock time at which every shift of the week starts (with ``start_band_min``, the block
+of that many minutes of the clock, from midnight, in which every start falls: a similar start all week).
+Tour variables ``p[g, tour]`` (integer agents) are linked to the daily shift variables of the MIP by, for
+every skill group g, day d and shift class k (length; or length and start clock, or start band),
 
     sum_{shifts j of day d in class k} x[g, j] = sum_{tours with class k working on d} p[g, tour],
 
@@ -42,6 +43,7 @@ class TourRules:
     consecutive_days_off: bool = True
     weekly_hours: tuple[float, float] | None = None
     same_start: bool = False
+    start_band_min: int | None = None
 
     def __post_init__(self):
         d = self.days_per_week
@@ -54,6 +56,12 @@ class TourRules:
         for name in ("consecutive_days_off", "same_start"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"expected true or false; got {getattr(self, name)!r}", key=name)
+        if self.start_band_min is not None:
+            _number(self.start_band_min, "start_band_min", lo=1, hi=1440, integer=True)
+            if self.same_start:
+                raise ConfigError(
+                    "expected either same_start or start_band_min, not both", key="start_band_min"
+                )
         if self.weekly_hours is not None:
             if not isinstance(self.weekly_hours, list | tuple) or len(self.weekly_hours) != 2:
                 raise ConfigError(
@@ -85,11 +93,21 @@ def day_off_patterns(days_per_week: int, consecutive: bool) -> list[tuple[int, .
     return out
 
 
-def shift_class(tp: Template, grid, same_start: bool) -> tuple:
-    """A shift's class for tours: its nominal length in seconds (and its local start clock with
-    ``same_start``); a shift across a DST change keeps the class of its wall-clock length."""
+def shift_class(tp: Template, grid, rules: TourRules) -> tuple:
+    """A shift's class for tours: its nominal length in seconds, and its local start clock with
+    ``same_start`` or its start band (``HH:MM-HH:MM``, local clock blocks of ``start_band_min`` from
+    midnight) with ``start_band_min``; a shift across a DST change keeps the class of its wall-clock
+    length."""
     length = round(tp.length_s)
-    return (length, f"{grid.timestamp(tp.start_s):%H:%M}") if same_start else (length,)
+    start = grid.timestamp(tp.start_s)
+    if rules.same_start:
+        return (length, f"{start:%H:%M}")
+    if rules.start_band_min:
+        w = rules.start_band_min
+        lo = (start.hour * 60 + start.minute) // w * w
+        hi = min(lo + w, 1440)
+        return (length, f"{lo // 60:02d}:{lo % 60:02d}-{hi // 60:02d}:{hi % 60:02d}")
+    return (length,)
 
 
 def tour_classes(templates: list[Template], rules: TourRules, grid) -> tuple[list, dict]:
@@ -99,7 +117,7 @@ def tour_classes(templates: list[Template], rules: TourRules, grid) -> tuple[lis
     by_key: dict = {}
     paid: dict = {}
     for j, tp in enumerate(templates):
-        key = shift_class(tp, grid, rules.same_start)
+        key = shift_class(tp, grid, rules)
         by_key.setdefault((tp.day, key), []).append(j)
         paid.setdefault(key, []).append(tp.paid_h)
     tours = []

@@ -185,3 +185,36 @@ def test_a_night_shift_across_the_dst_change_keeps_its_tour_class():
     # one agent, five nights among the six that end inside the week, one of them the 7-hour DST night
     assert rep.objective == pytest.approx(4 * 80 + 70) and rep.headcount == {"a": 1}
     assert np.all(sched.coverage(grid, ["a"])[0] >= need - 1e-9)
+
+
+def test_start_bands_lie_between_flexible_and_same_start():
+    """Similar starts: with a band of the whole day the week costs what flexible starts cost, with bands as
+    narrow as the start step what one start all week costs, and a 4-hour band in between; each line's starts
+    fall in one band."""
+    sc = _scenario(8, 16)
+    need = np.zeros(WEEK.n)
+    for d in range(7):
+        hours = slice(24 * d + 8, 24 * d + 12) if d % 2 else slice(24 * d + 12, 24 * d + 16)
+        need[hours] = 2
+        need[24 * d + 10 : 24 * d + 14] += 1
+    rules = ShiftRules(lengths_h=(4.0,), start_step_min=120, lunch_min=0)
+    cost = {}
+    for label, week in {
+        "flex": TourRules(days_per_week=5),
+        "day": TourRules(days_per_week=5, start_band_min=1440),
+        "band": TourRules(days_per_week=5, start_band_min=240),
+        "step": TourRules(days_per_week=5, start_band_min=120),
+        "same": TourRules(days_per_week=5, same_start=True),
+    }.items():
+        sched, rep = solve(sc, _reqs(need), rules=rules, solver=EXACT, week=week)
+        cost[label] = rep.objective
+        _check_lines(sched, rep, week)
+        assert np.all(sched.coverage(WEEK, ["a"])[0] >= need - 1e-9)
+        if week.start_band_min:
+            df = sched.to_frame()
+            mins = pd.to_datetime(df["start"], utc=True).dt.hour * 60
+            assert (mins // week.start_band_min).groupby(df["agent"]).nunique().max() == 1
+    assert cost["day"] == pytest.approx(cost["flex"]) and cost["step"] == pytest.approx(cost["same"])
+    assert cost["flex"] <= cost["band"] + 1e-6 <= cost["same"] + 2e-6
+    with pytest.raises(ConfigError, match="either same_start or start_band_min"):
+        TourRules(same_start=True, start_band_min=60)
