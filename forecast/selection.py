@@ -5,7 +5,10 @@ channel the model with the lowest WAPE pooled over the **first** ``select_origin
 sum actual; ties and channels without arrivals there go by the pooled MAE, then by the candidates' order),
 and reports the metrics of every candidate, the chosen one included, pooled over the **later** origins only,
 so that the choice is not graded on the data that made it (Tashman (2000), International Journal of
-Forecasting 16, on the selection bias of in-sample comparisons).
+Forecasting 16, on the selection bias of in-sample comparisons). Windows of origins closer together than
+the horizon share days: each later origin is graded only on the days of its window after the last
+selection window ends (``raw["skipped_days"]`` says how many of its first days were left out), so that no
+day both chooses and grades; ``purge=True`` instead drops every later origin whose window overlaps.
 """
 
 from __future__ import annotations
@@ -73,6 +76,42 @@ class Selection:
     eval_origins: list[pd.Timestamp]
 
 
+_SUMS = ("n", "abs_err", "err", "actual", "pinball_sum", "covered", "counted")
+
+
+def _day(o) -> pd.Timestamp:
+    return (
+        pd.Timestamp(o).tz_localize(None).normalize()
+        if pd.Timestamp(o).tzinfo
+        else pd.Timestamp(o).normalize()
+    )
+
+
+def _trimmed(cum: pd.DataFrame, sel_o, eval_o, H: int) -> pd.DataFrame:
+    """One row per origin, channel and model: the selection origins over their whole window, the evaluation
+    origins over the days of their window after the last selection window ends (the sums of days k+1..H are
+    the H-day sums less the k-day sums), so that no day scores both phases; an evaluation window entirely
+    inside the selection windows drops out."""
+    full = cum[cum["horizon_days"] == H].copy()
+    free = _day(sel_o[-1]) + pd.Timedelta(days=H) if sel_o else None
+    rows = [full[full["origin"].isin(sel_o)]]
+    for o in eval_o:
+        k = 0 if free is None else max(0, (free - _day(o)).days)
+        if k >= H:
+            continue
+        part = full[full["origin"] == o].copy()
+        if k > 0:
+            before = cum[(cum["origin"] == o) & (cum["horizon_days"] == k)].set_index(["channel", "model"])
+            idx = pd.MultiIndex.from_frame(part[["channel", "model"]])
+            for col in _SUMS:
+                part[col] = part[col].to_numpy(float) - before.loc[idx, col].to_numpy(float)
+        part["skipped_days"] = k
+        rows.append(part)
+    out = pd.concat(rows, ignore_index=True)
+    out["skipped_days"] = out["skipped_days"].fillna(0).astype(int)
+    return out
+
+
 def select_models(
     factories: Mapping[str, Callable[[], object]],
     history: pd.DataFrame,
@@ -123,12 +162,13 @@ def select_models(
         raise ConfigError(f"expected one of {list(factories)}; got {baseline!r}", "baseline")
 
     names = list(factories)
+    H = int(horizon_days)
     raws = []
     for name in names:
         run = run_backtest(
             factories[name],
             history,
-            horizon_days=int(horizon_days),
+            horizon_days=list(range(1, H + 1)),  # every prefix of the window, to trim evaluation windows
             origins=int(origins),
             step_days=step_days,
             interval_min=interval_min,
@@ -136,9 +176,10 @@ def select_models(
             band=band,
         )
         raws.append(run.raw.assign(model=name))
-    raw = pd.concat(raws, ignore_index=True)
-    all_origins = sorted(raw["origin"].unique())
+    cum = pd.concat(raws, ignore_index=True)
+    all_origins = sorted(cum["origin"].unique())
     sel_o, eval_o = all_origins[:select_origins], all_origins[select_origins:]
+    raw = _trimmed(cum, sel_o, eval_o, H)
     if purge:
         free = (
             pd.Timestamp(sel_o[-1]).tz_localize(None).normalize() + pd.Timedelta(days=int(horizon_days))
@@ -151,6 +192,14 @@ def select_models(
                 "add origins or turn purge off",
                 "purge",
             )
+    eval_o = [o for o in eval_o if (raw["origin"] == o).any()]
+    if not eval_o:
+        raise ConfigError(
+            f"every evaluation window lies inside the selection windows (origins={origins}, "
+            f"select_origins={select_origins}, horizon_days={horizon_days}, step_days={step_days}); "
+            "add origins or choose on fewer",
+            "select_origins",
+        )
     raw["phase"] = np.where(
         raw["origin"].isin(sel_o), "select", np.where(raw["origin"].isin(eval_o), "evaluate", "purged")
     )

@@ -138,6 +138,21 @@ def run_forecast(fm: dict, hist: pd.DataFrame, scenario) -> tuple[pd.DataFrame, 
     if fm["model"] == "select":
         facts = {name: factory(name, fm) for name in fm["candidates"]}
         hist = hist[hist["channel"].isin(scenario.channel_names)].reset_index(drop=True)
+        uses_hw = "holt_winters" in fm["candidates"] or (
+            "ensemble" in fm["candidates"]
+            and "holt_winters" in (fm.get("members") or MODELS["ensemble"]["members"])
+        )
+        train = 14 if uses_hw else 7  # Holt-Winters needs two weeks, the others one
+        need = train + fm["horizon_days"] + (fm["origins"] - 1) * fm["step_days"]
+        days = pd.DatetimeIndex(hist["interval_start"]).tz_convert(scenario.grid.tz).normalize().nunique()
+        if days < need:
+            raise ConfigError(
+                f"choosing a model by backtest needs {need} days of history ({train} of training before the "
+                f"first of {fm['origins']} origins {fm['step_days']} day(s) apart, {fm['horizon_days']}-day "
+                f"windows); the history has {days}: lower forecast.origins or forecast.horizon_days, or give "
+                "more history (scenario.history.weeks)",
+                key="forecast.origins",
+            )
         sel = forecast.select_models(
             facts,
             hist,

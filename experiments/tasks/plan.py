@@ -88,8 +88,58 @@ def history_for(values: dict, scenario) -> pd.DataFrame:
                 f"channel(s) {missing} are not queues of the bank data ({sorted(set(hist['channel']))})",
                 key="scenario.channels",
             )
-        return hist
-    return forecast.load_intervals(h["path"], columns=h["columns"], tz=str(scenario.grid.tz))
+    else:
+        hist = forecast.load_intervals(h["path"], columns=h["columns"], tz=str(scenario.grid.tz))
+    return _before_plan(hist, scenario, h["weeks"], h["source"])
+
+
+def _before_plan(hist: pd.DataFrame, scenario, weeks: int, source: str) -> pd.DataFrame:
+    """The history the plan may use: the ``weeks`` weeks before the plan's first interval (never after it),
+    in the scenario's time zone, summed to the scenario's interval length when the history is finer."""
+    from forecast.errors import ConfigError
+
+    start = scenario.grid.start
+    ts = pd.DatetimeIndex(hist["interval_start"]).tz_convert(scenario.grid.tz)
+    keep = (ts < start) & (ts >= start - pd.Timedelta(weeks=weeks))
+    if not keep.any():
+        first, last = ts.min(), ts.max()
+        raise ConfigError(
+            f"the {source} history ({first:%Y-%m-%d} to {last:%Y-%m-%d}) has nothing in the {weeks} weeks "
+            f"before the plan starts ({start:%Y-%m-%d}); move scenario.start_date or scenario.history.weeks",
+            key="scenario.start_date",
+        )
+    hist = hist[keep].reset_index(drop=True)
+    hist["interval_start"] = pd.DatetimeIndex(hist["interval_start"]).tz_convert(scenario.grid.tz)
+    step = pd.Series(hist["interval_start"].sort_values().unique()).diff().min()
+    target = pd.Timedelta(minutes=scenario.grid.interval_min)
+    if pd.notna(step) and step < target:  # e.g. the bank's 15-minute history for a 30-minute plan
+        if target % step:
+            raise ConfigError(
+                f"the history's {step.total_seconds() / 60:g}-minute intervals do not divide the scenario's "
+                f"{scenario.grid.interval_min} minutes",
+                key="scenario.interval_min",
+            )
+        hist = _coarser(hist, scenario.grid.interval_min)
+    return hist
+
+
+def _coarser(hist: pd.DataFrame, minutes: int) -> pd.DataFrame:
+    """Volumes summed to ``minutes``-long intervals (local clock blocks), AHT volume-weighted."""
+    ts = pd.DatetimeIndex(hist["interval_start"])
+    local = ts.tz_localize(None)
+    key = ts - (local - local.floor(f"{minutes}min"))  # the block's start, the same instant offset-wise
+    df = pd.DataFrame(
+        {
+            "channel": hist["channel"].to_numpy(),
+            "interval_start": key,
+            "volume": hist["volume"].to_numpy(float),
+            "work": (hist["volume"] * hist["aht_s"].fillna(0.0)).to_numpy(float),
+            "handled": np.where(hist["aht_s"].notna(), hist["volume"], 0.0),
+        }
+    )
+    g = df.groupby(["channel", "interval_start"], sort=True).sum().reset_index()
+    g["aht_s"] = np.where(g["handled"] > 0, g["work"] / g["handled"].where(g["handled"] > 0, 1.0), np.nan)
+    return g[["channel", "interval_start", "volume", "aht_s"]]
 
 
 def run_plan(values: dict, out_dir: Path, *, quiet: bool = False) -> dict:

@@ -434,3 +434,41 @@ def test_queues_per_channel_and_site_keep_their_key_through_every_stage(tmp_path
     bad.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"column 'site', row 5: expected a site name"):
         forecast.load_intervals(path, columns={"site": "site"})
+
+
+def test_the_plan_uses_only_history_before_its_start_summed_to_its_interval(tmp_path):
+    """A plan starting mid-February uses no later week of the bank's history (seasonal naive = the week
+    before), and a 30-minute plan sums the 15-minute history (found by a review: the whole file was used)."""
+    from forecast.bank import bank_history
+
+    hist = bank_history()
+    ts = pd.to_datetime(hist["interval_start"], utc=True).dt.tz_convert("Asia/Jerusalem")
+    ps = hist["channel"] == "voice_PS"
+
+    def vol(day, clocks):
+        return hist.loc[
+            ps & (ts.dt.strftime("%Y-%m-%d") == day) & ts.dt.strftime("%H:%M").isin(clocks), "volume"
+        ]
+
+    base = ["+experiment=bank", "tracking=none", "sim.replications=1", "quiet=true"]
+    with initialize_config_module(config_module="conf", version_base="1.3"):
+        mid = compose(
+            "config", overrides=[*base, "forecast=seasonal_naive", "scenario.start_date=1999-02-15"]
+        )
+        half = compose("config", overrides=[*base, "forecast=seasonal_average", "scenario.interval_min=30"])
+    run(mid, out_dir=tmp_path / "mid")
+    fc = pd.read_csv(tmp_path / "mid" / "forecast.csv")
+    row = fc[(fc["channel"] == "voice_PS") & fc["interval_start"].str.startswith("1999-02-15T10:00")]
+    assert row["volume"].item() == pytest.approx(vol("1999-02-08", ["10:00"]).sum())
+    run(half, out_dir=tmp_path / "half")
+    fc = pd.read_csv(tmp_path / "half" / "forecast.csv")
+    row = fc[(fc["channel"] == "voice_PS") & fc["interval_start"].str.startswith("1999-03-01T10:00")]
+    mondays = ["1999-02-01", "1999-02-08", "1999-02-15", "1999-02-22"]
+    assert row["volume"].item() == pytest.approx(sum(vol(d, ["10:00", "10:15"]).sum() for d in mondays) / 4)
+
+
+def test_model_choice_with_too_little_history_names_the_keys(tmp_path):
+    from forecast.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"forecast.origins: choosing a model by backtest needs 28 days"):
+        run(_cfg(tmp_path, "tracking=none", "forecast=select"), out_dir=tmp_path / "run")
