@@ -106,3 +106,37 @@ def check_aligned(starts: pd.DatetimeIndex, interval_min: int, source: str) -> N
             f"{source}: column 'interval_start', row {pos}: expected interval starts on the local "
             f"{interval_min}-minute grid; got {starts[pos]}"
         )
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: a channel needs at least this many rows before its starts lying on a coarser grid than the table's
+#: interval count as evidence of a longer interval (a channel of the finer interval puts each row on the
+#: coarser grid with probability <= 1/2, so all of them with probability <= 2**-20 ~ 1e-6).
+MIN_ROWS_COARSE = 20
+
+
+def check_channel_intervals(
+    starts: pd.DatetimeIndex, channel: np.ndarray, interval_min: int, source: str
+) -> None:
+    """Raise a DataError naming the channel when a channel's rows all lie on a coarser local grid than
+    ``interval_min`` (e.g. a 30-minute channel in a table with a 15-minute one): its rows would otherwise be
+    read as every other 15-minute interval, with zero arrivals between. Channels with fewer than
+    :data:`MIN_ROWS_COARSE` rows are not judged (too few rows to tell)."""
+    wall = pd.DatetimeIndex(starts).tz_localize(None)
+    minute = np.asarray(wall.hour * 60 + wall.minute, dtype=np.int64)
+    divisors = (60, 30, 20, 15, 12, 10, 6, 5, 4, 3, 2)
+    coarser = [g for g in divisors if g > interval_min and g % interval_min == 0]
+    if not coarser:
+        return
+    for c in sorted(set(channel.tolist())):
+        m = minute[channel == c]
+        if m.size < MIN_ROWS_COARSE:
+            continue
+        for g in coarser:
+            if (m % g == 0).all():
+                raise DataError(
+                    f"{source}: channel {c!r}: every one of its {m.size} interval starts is on the "
+                    f"{g}-minute grid, while the table has {interval_min}-minute intervals; expected one "
+                    f"interval length for all channels (aggregate the finer channels to {g} minutes, or "
+                    f"give the {c!r} rows on the {interval_min}-minute grid, zeros included)"
+                )

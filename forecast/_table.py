@@ -6,8 +6,12 @@ Parquet file the first row is row 1.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
+import io
 import warnings
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,8 +22,10 @@ from forecast.errors import ConfigError, DataError
 from forecast.frame import plain
 
 #: how a local time that occurs twice (the hour repeated when DST ends) is read: "raise" (an error naming
-#: the row), "earlier" (the first occurrence, still on summer time) or "later" (the second one).
-AMBIGUOUS = {"raise": "NaT", "earlier": True, "later": False}
+#: the row), "earlier" (the first occurrence, still on summer time), "later" (the second one), or "infer"
+#: (for a log in time order: summer time until the wall clock goes back in the file order, standard time
+#: from there on; an error naming the row when the order does not tell, e.g. no repeated time at all).
+AMBIGUOUS = {"raise": "NaT", "earlier": True, "later": False, "infer": "infer"}
 
 
 def check_tz(tz) -> None:
@@ -51,7 +57,12 @@ class _Table:
             elif self.path.suffix.lower() in (".csv", ".txt", ".tsv") or suffixes in (".csv.gz", ".csv.zip"):
                 if sep is None:
                     sep = "\t" if self.path.suffix.lower() == ".tsv" else self._sniff()
-                self.df = pd.read_csv(self.path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+                if len(sep) == 1:  # a regular-expression separator is left to pandas
+                    self._check_fields(sep)
+                # index_col=False: a row with an extra field must never turn the first column into the index
+                self.df = pd.read_csv(
+                    self.path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], index_col=False
+                )
                 self.first_row = 2
             else:
                 raise DataError(f"{self.name}: expected a .csv, .csv.gz, .tsv or .parquet file")
@@ -60,6 +71,51 @@ class _Table:
         except Exception as exc:  # noqa: BLE001 - any reader failure is a data error naming the file
             raise DataError(f"{self.name}: cannot read the file ({type(exc).__name__}: {exc})") from None
         self.df = self.df.reset_index(drop=True)
+
+    @contextlib.contextmanager
+    def _open_text(self):
+        """The file as text (gzip- or zip-compressed CSVs decompressed), for the checks pandas does not do."""
+        suffix = self.path.suffix.lower()
+        text = {"encoding": "utf-8-sig", "errors": "replace", "newline": ""}
+        if suffix == ".gz":
+            with gzip.open(self.path, "rt", **text) as fh:
+                yield fh
+        elif suffix == ".zip":
+            with zipfile.ZipFile(self.path) as archive:
+                names = [n for n in archive.namelist() if not n.endswith("/")]
+                if len(names) != 1:
+                    raise DataError(
+                        f"{self.name}: expected a zip archive holding one CSV file; got {names[:5]}"
+                    )
+                with archive.open(names[0]) as raw, io.TextIOWrapper(raw, **text) as fh:
+                    yield fh
+        else:
+            with open(self.path, **text) as fh:
+                yield fh
+
+    def _check_fields(self, sep: str) -> None:
+        """Every non-blank line has as many fields as the header, or a DataError names the first line that
+        has not (counted as in the file: the header is line 1). pandas would otherwise drop the extra
+        field, fill a missing one with NaN, or read the first column as the index."""
+        with self._open_text() as fh:
+            reader = csv.reader(fh, delimiter=sep)
+            header = next(reader, None)
+            if header is None:
+                return
+            n = len(header)
+            bad, first = 0, None
+            for fields in reader:
+                if fields and len(fields) != n:
+                    bad += 1
+                    if first is None:
+                        first = (reader.line_num, len(fields), sep.join(fields))
+            if first is not None:
+                line, got, text = first
+                more = f" ({bad} such rows in all)" if bad > 1 else ""
+                raise DataError(
+                    f"{self.name}: row {line}: expected {n} fields separated by {sep!r} (as in the header); "
+                    f"got {got}: {text[:120]!r}{more}"
+                )
 
     def _sniff(self) -> str:
         try:
@@ -232,12 +288,26 @@ class _Table:
     def localize(self, col: str, ts: pd.Series, tz, ambiguous: str = "raise") -> pd.Series:
         """Naive wall-clock times in ``tz`` -> tz-aware; aware times are converted to ``tz``. A local time
         skipped by a DST change, or repeated by one (unless ``ambiguous`` says which), names its row."""
+        check_tz(tz)
+        if isinstance(ts.dtype, pd.DatetimeTZDtype):
+            return ts.dt.tz_convert(tz)
+        how = AMBIGUOUS[ambiguous]
         try:
-            if isinstance(ts.dtype, pd.DatetimeTZDtype):
-                return ts.dt.tz_convert(tz)
-            local = ts.dt.tz_localize(tz, ambiguous=AMBIGUOUS[ambiguous], nonexistent="NaT")
-        except Exception as exc:  # noqa: BLE001 - a bad tz name
-            raise ConfigError(f"expected a valid time zone; got {tz!r} ({exc})", "tz") from None
+            local = ts.dt.tz_localize(tz, ambiguous=how, nonexistent="NaT")
+        except ValueError as exc:  # "infer" and a repeated hour whose order does not tell which is which
+            amb = ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").isna().to_numpy()
+            gone = ts.dt.tz_localize(tz, ambiguous=True, nonexistent="NaT").isna().to_numpy()
+            bad = amb & ~gone
+            pos = int(np.flatnonzero(bad)[0]) if bad.any() else 0
+            raise self.fail(
+                col,
+                pos,
+                f"local times repeated by the DST change in {tz} in time order, both occurrences present, "
+                f"so that ambiguous='infer' can tell summer from standard time ({exc}); sort the log, choose "
+                "'earlier' or 'later', or give timestamps with a UTC offset",
+                self.df[col].iloc[pos],
+                int(bad.sum()),
+            ) from None
         bad = local.isna().to_numpy()
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])

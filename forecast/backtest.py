@@ -12,15 +12,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast._calendar import check_aligned, check_interval_min, day_grid, infer_interval_min, wall_parts
+from forecast._calendar import (
+    check_aligned,
+    check_channel_intervals,
+    check_interval_min,
+    day_grid,
+    infer_interval_min,
+    wall_parts,
+)
+from forecast._prep import missing_mask
 from forecast.errors import ConfigError, DataError
 from forecast.frame import validate_history
-from forecast.quantiles import check_quantiles, forecast_quantiles, quantile_column
+from forecast.quantiles import check_quantiles, forecast_quantiles, mixture_cdf, quantile_column
 
 BACKTEST_COLUMNS = ("origin", "channel", "horizon_days", "wape", "mae", "bias", "mase")
 #: the columns added by ``backtest(..., quantiles=...)``.
 INTERVAL_COLUMNS = ("pinball", "coverage")
-#: the raw sums behind the metrics (one row per origin, channel and horizon), for pooling over origins.
+#: the raw sums behind the metrics (one row per origin, channel and horizon), for pooling over origins:
+#: ``n`` intervals scored (missing actuals are not), their sums of |error|, error and actual, the naive
+#: ``scale``, the pinball sum, ``covered`` (the sum of :func:`pit_coverage`) over the ``counted`` intervals.
 RAW_COLUMNS = (
     "origin",
     "channel",
@@ -59,10 +69,27 @@ def band_levels(band: float) -> tuple[float, float]:
     return lo, round(1.0 - lo, 12)
 
 
-def _on_grid(f: pd.DataFrame, name: str, grid: pd.DatetimeIndex) -> np.ndarray:
-    """Column ``name`` of one channel's forecast rows on ``grid`` (0 where the forecast has no row)."""
+def _on_grid(f: pd.DataFrame, name: str, grid: pd.DatetimeIndex, fill: float = 0.0) -> np.ndarray:
+    """Column ``name`` of one channel's forecast rows on ``grid`` (``fill`` where the forecast has no row)."""
     s = pd.Series(f[name].to_numpy(float), index=pd.DatetimeIndex(f["interval_start"]))
-    return s.reindex(grid, fill_value=0.0).to_numpy(float)
+    return s.reindex(grid, fill_value=fill).to_numpy(float)
+
+
+def pit_coverage(actual, volume, shape_day, shape_interval, lower: float, upper: float) -> np.ndarray:
+    """Per interval, the share of the forecast's probability step at the actual count y that lies in the
+    central band of probabilities [lower, upper]: |[F(y-1), F(y)] & [lower, upper]| / (F(y) - F(y-1)), F the
+    forecast's CDF (:func:`~forecast.quantiles.mixture_cdf`). It is the probability that y lies in the band
+    randomized at its ends (the non-randomized PIT of Czado, Gneiting & Held (2009), "Predictive model
+    assessment for count data", Biometrics 65), so a calibrated forecast covers exactly upper - lower on
+    average at any volume, whereas "q_lower <= y <= q_upper" covers more (the count's steps at the two
+    quantiles are inside), e.g. 95 % for Poisson(2) and [0, 4]."""
+    y = np.asarray(actual, dtype=float)
+    f_y = mixture_cdf(y, volume, shape_day, shape_interval)
+    f_prev = np.where(y >= 1, mixture_cdf(np.maximum(y - 1, 0.0), volume, shape_day, shape_interval), 0.0)
+    step = f_y - f_prev
+    inside = np.clip(np.minimum(f_y, upper) - np.maximum(f_prev, lower), 0.0, None)
+    point = ((f_y >= lower) & (f_y <= upper)).astype(float)
+    return np.where(step > 0, inside / np.where(step > 0, step, 1.0), point)
 
 
 @dataclass
@@ -105,6 +132,8 @@ def run_backtest(
     tz = ts.tz
     imin = infer_interval_min(ts, "history") if interval_min is None else check_interval_min(interval_min)
     check_aligned(ts, imin, "history")
+    chan = h["channel"].to_numpy(object)
+    check_channel_intervals(ts, chan, imin, "history")
     day, minute, _ = wall_parts(ts)
     slot = minute // imin
     d_first, d_last = int(day.min()), int(day.max())
@@ -125,15 +154,19 @@ def run_backtest(
     gday, gmin, _ = wall_parts(grid_all)
     count = np.zeros((n_days, n_slots))
     np.add.at(count, (gday - d_first, gmin // imin), 1.0)
+    rows_any = np.zeros((n_days, n_slots), dtype=bool)
+    rows_any[day - d_first, slot] = True
+    # missing data (the rule of forecast.models): not scored, and not in the naive scale
+    missing = missing_mask(rows_any, count, (np.arange(d_first, d_last + 1) + 3) % 7)
+    observed = (count > 0) & ~missing
     channels = sorted(h["channel"].unique().tolist())
-    chan = h["channel"].to_numpy(object)
     vol = h["volume"].to_numpy(float)
     dense, series = {}, {}
     for c in channels:
         sel = chan == c
         total = np.zeros((n_days, n_slots))
         np.add.at(total, (day[sel] - d_first, slot[sel]), vol[sel])
-        dense[c] = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
+        dense[c] = np.divide(total, count, out=np.full_like(total, np.nan), where=observed)
         series[c] = pd.Series(vol[sel], index=ts[sel])
 
     levels = None if qs is None else tuple(sorted(set(qs) | {b_lo, b_hi}))
@@ -142,6 +175,8 @@ def run_backtest(
         train = h[day < cut].reset_index(drop=True)
         grid = day_grid(cut, horizon, tz, imin)
         ends = [len(day_grid(cut, hz, tz, imin)) for hz in horizons]
+        g_day, g_min, _ = wall_parts(grid)
+        scored = ~missing[g_day - d_first, g_min // imin]
         model = model_factory()
         fc = model.fit(train).predict(grid)
         if levels is not None:
@@ -152,8 +187,8 @@ def run_backtest(
             kept.append((origin, fc, h[in_win].reset_index(drop=True)))
         for c in channels:
             f = fc[fc["channel"] == c]
-            pred = _on_grid(f, "volume", grid)
-            act = series[c].reindex(grid, fill_value=0.0).to_numpy(float)
+            pred = np.where(scored, _on_grid(f, "volume", grid), 0.0)
+            act = np.where(scored, series[c].reindex(grid, fill_value=0.0).to_numpy(float), 0.0)
             x = dense[c][: cut - d_first]
             diffs = np.abs(x[7:] - x[:-7]) if x.shape[0] > 7 else np.zeros((0, n_slots))
             ok = ~np.isnan(diffs)
@@ -163,8 +198,17 @@ def run_backtest(
                 d = act[None, :] - np.array([qv[q] for q in qs])
                 tau = np.array(qs)[:, None]
                 pin = np.where(d >= 0, tau * d, (tau - 1.0) * d).mean(axis=0)  # per interval, mean over q
-                cov = (act >= qv[b_lo]) & (act <= qv[b_hi])
-                live = (pred > 0) | (act > 0)  # intervals where both are zero are not counted
+                pin = np.where(scored, pin, 0.0)
+                cov = pit_coverage(
+                    act,
+                    pred,
+                    _on_grid(f, "shape_day", grid, math.inf),
+                    _on_grid(f, "shape_interval", grid, math.inf),
+                    b_lo,
+                    b_hi,
+                )
+                # intervals where both are zero are not counted, nor those with missing actuals
+                live = scored & ((pred > 0) | (act > 0))
             for hz, end in zip(horizons, ends):
                 err = pred[:end] - act[:end]
                 rows.append(
@@ -172,13 +216,13 @@ def run_backtest(
                         "origin": origin,
                         "channel": c,
                         "horizon_days": hz,
-                        "n": end,
+                        "n": int(scored[:end].sum()),
                         "abs_err": float(np.abs(err).sum()),
                         "err": float(err.sum()),
                         "actual": float(act[:end].sum()),
                         "scale": scale,
                         "pinball_sum": float(pin[:end].sum()) if levels is not None else math.nan,
-                        "covered": float((cov & live)[:end].sum()) if levels is not None else math.nan,
+                        "covered": float((cov * live)[:end].sum()) if levels is not None else math.nan,
                         "counted": float(live[:end].sum()) if levels is not None else math.nan,
                     }
                 )
@@ -186,22 +230,27 @@ def run_backtest(
     return BacktestRun(raw=raw, forecasts=kept)
 
 
+def _per(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """total / n, NaN where n is 0 (no interval scored)."""
+    return np.divide(total, n, out=np.full(np.shape(total), np.nan), where=n > 0)
+
+
 def metrics(raw: pd.DataFrame) -> pd.DataFrame:
     """Per row of ``raw``: wape, mae, bias, mase, pinball, coverage (NaN where undefined: no actual
-    arrivals, a zero naive scale, no interval counted for coverage)."""
+    arrivals, a zero naive scale, no interval scored or counted for coverage)."""
     n = raw["n"].to_numpy(float)
     act = raw["actual"].to_numpy(float)
     abs_err = raw["abs_err"].to_numpy(float)
     scale = raw["scale"].to_numpy(float)
     counted = raw["counted"].to_numpy(float)
-    mae = abs_err / n
+    mae = _per(abs_err, n)
     return pd.DataFrame(
         {
             "wape": np.divide(abs_err, act, out=np.full(len(raw), np.nan), where=act > 0),
             "mae": mae,
-            "bias": raw["err"].to_numpy(float) / n,
+            "bias": _per(raw["err"].to_numpy(float), n),
             "mase": np.divide(mae, scale, out=np.full(len(raw), np.nan), where=scale > 0),
-            "pinball": raw["pinball_sum"].to_numpy(float) / n,
+            "pinball": _per(raw["pinball_sum"].to_numpy(float), n),
             "coverage": np.divide(
                 raw["covered"].to_numpy(float), counted, out=np.full(len(raw), np.nan), where=counted > 0
             ),
@@ -221,10 +270,10 @@ def pooled_metrics(raw: pd.DataFrame, by: Sequence[str] = ("channel", "horizon_d
     out = pd.DataFrame(index=s.index)
     act, n, counted = s["actual"].to_numpy(float), s["n"].to_numpy(float), s["counted"].to_numpy(float)
     out["wape"] = np.divide(s["abs_err"].to_numpy(float), act, out=np.full(len(s), np.nan), where=act > 0)
-    out["mae"] = s["abs_err"].to_numpy(float) / n
-    out["bias"] = s["err"].to_numpy(float) / n
+    out["mae"] = _per(s["abs_err"].to_numpy(float), n)
+    out["bias"] = _per(s["err"].to_numpy(float), n)
     out["mase"] = g["mase"].mean().to_numpy(float)
-    out["pinball"] = s["pinball_sum"].to_numpy(float) / n
+    out["pinball"] = _per(s["pinball_sum"].to_numpy(float), n)
     cov = s["covered"].to_numpy(float)
     out["coverage"] = np.divide(cov, counted, out=np.full(len(s), np.nan), where=counted > 0)
     out["origins"] = g.size().to_numpy()
@@ -247,7 +296,11 @@ def backtest(
     The origins are local midnights: the last one is ``horizon_days`` days before the end of the last local
     day of the history, and there are ``origins`` of them, ``step_days`` apart (default ``horizon_days``).
     At each origin a fresh model is fitted on the history before it and predicts the local grid of the next
-    ``horizon_days`` days (in the history's time zone); intervals without a history row are actual zeros.
+    ``horizon_days`` days (in the history's time zone). Intervals without a history row are actual zeros,
+    except missing data by the rule of :mod:`forecast.models` (a day without any row while other days of its
+    weekday have rows; the part of the first or last day outside the rows when other days of its weekday
+    have rows there): those intervals are **not scored** (left out of every metric, of ``n`` and of the naive
+    scale), so a history cut at Friday 12:00 is scored on Friday morning only.
 
     ``horizon_days`` may also be a list (e.g. ``[1, 7, 14]``): the origins are then placed for the longest
     horizon (and ``step_days`` defaults to it), one model is fitted per origin, and each horizon h is scored
@@ -263,9 +316,11 @@ def backtest(
     With ``quantiles`` (levels in (0, 1), e.g. ``[0.1, 0.5, 0.9]``) the columns :data:`INTERVAL_COLUMNS`
     follow: ``pinball`` = the pinball loss averaged over the levels and the intervals, of the quantiles of
     :func:`~forecast.quantiles.forecast_quantiles` (the model's volume and shapes under the gamma-Poisson
-    model); ``coverage`` = the fraction of intervals whose actual count lies in the central ``band``
-    interval (default 80 %: between the 0.1 and 0.9 quantiles, both included), counted over the intervals
-    where the forecast or the actual is positive (a closed interval is trivially covered; NaN if none).
+    model); ``coverage`` = the coverage of the central ``band`` (default 80 %: the 0.1 to 0.9 quantiles)
+    corrected for the counts' discreteness (:func:`pit_coverage`: per interval the probability that the
+    actual count lies in the band randomized at its ends, so that a calibrated forecast scores ``band`` at
+    every volume; the plain share of counts between the two quantiles is higher, e.g. 95 % for Poisson(2)),
+    averaged over the intervals where the forecast or the actual is positive (NaN if none).
     """
     run = run_backtest(
         model_factory,

@@ -276,9 +276,12 @@ def read_contacts(
     logical columns.
 
     - ``tz``: naive times are wall-clock times there (a time skipped by a DST change is an error naming its
-      row; a repeated one too unless ``ambiguous`` is "earlier" or "later"); times with a UTC offset are
-      converted. ``time_format`` is the format of ``arrival`` (a full timestamp; with ``date`` mapped, a
-      time of day, default "%H:%M:%S", also that of ``date_anchor``); ``date_format`` that of ``date``.
+      row; a repeated one too unless ``ambiguous`` is "earlier", "later" or "infer": for a log in time
+      order, the repeated times are summer time until the clock goes back in the file order and standard
+      time after, an error naming the row where the order does not tell; see
+      :data:`forecast._table.AMBIGUOUS`); times with a UTC offset are converted. ``time_format`` is the
+      format of ``arrival`` (a full timestamp; with ``date`` mapped, a time of day, default "%H:%M:%S",
+      also that of ``date_anchor``); ``date_format`` that of ``date``.
     - ``channel_map``: raw channel value -> channel name; a ``"*"`` key is the default for unmapped values,
       otherwise an unmapped value is an error listing them.
     - ``outcomes``: ``{"answered": [...], "abandoned": [...], "drop": [...]}`` (values compared
@@ -354,9 +357,45 @@ def read_contacts(
     return out
 
 
+#: a contact log's first (last) day is partial when the other days of its weekday averaged at least this
+#: many contacts before its first (after its last) contact's interval: a Poisson count with mean 10 is 0
+#: with probability 5e-5, so such a silence means the log starts (ends) there, not that no one called.
+PARTIAL_MIN_CONTACTS = 10.0
+
+
+def _partial_edges(day: np.ndarray, minute: np.ndarray) -> tuple[int | None, int | None]:
+    """(first-day minute, last-day minute) of the interval from which (up to which) the log's first (last)
+    day is cut, or None where that day is whole (:data:`PARTIAL_MIN_CONTACTS`); ``day`` and ``minute`` of
+    the local interval start of each contact."""
+    d0, d1 = int(day.min()), int(day.max())
+    if d1 == d0:
+        return None, None
+    days = np.arange(d0, d1 + 1)
+    wd = (days + 3) % 7
+    out = []
+    for d, m, tail in ((d0, int(minute[day == d0].min()), False), (d1, int(minute[day == d1].max()), True)):
+        others = days[days != d]
+        ref = others[wd[others - d0] == wd[d - d0]]
+        ref = ref if ref.size else others
+        part = (minute > m) if tail else (minute < m)
+        mean = float((np.isin(day, ref) & part).sum()) / ref.size
+        out.append(m if mean >= PARTIAL_MIN_CONTACTS else None)
+    return out[0], out[1]
+
+
 def aggregate_contacts(contacts: pd.DataFrame, interval_min: int = 15) -> pd.DataFrame:
     """Per-interval statistics (:data:`STATS_COLUMNS`) of a :func:`read_contacts` table, on every interval
-    of the local days from the first to the last arrival (intervals without contacts get 0).
+    of the local days from the first to the last arrival (intervals without contacts get 0), except the cut
+    part of a partial first or last day.
+
+    A log has no row for an interval without contacts, so inside its span an empty interval (or day) is zero
+    arrivals. Its first and last day are different: a log exported at Friday 12:00 just stops. The last day
+    is **partial** when the other days of its weekday (of the log, or all other days if there is none)
+    averaged at least :data:`PARTIAL_MIN_CONTACTS` contacts after the interval of its last arrival; then that
+    interval (covered only up to the unknown cut) and the rest of the day get no rows, which the forecast
+    models read as missing data, not zero (the rule of :mod:`forecast.models`). Likewise the first day
+    before and including the interval of its first arrival. A log whose last day just ends quietly (a few
+    calls expected after the last one) keeps the whole day.
 
     ``volume``: offered contacts; ``answered``; ``abandoned`` (offered and abandoned);
     ``abandoned_unqueued`` (abandoned without queueing, whether offered or not); ``aht_s``: mean
@@ -368,7 +407,7 @@ def aggregate_contacts(contacts: pd.DataFrame, interval_min: int = 15) -> pd.Dat
     if contacts.empty:
         raise DataError("contacts: no rows to aggregate")
     start = _floor_local(contacts["arrival"], interval_min)
-    day, _, _ = wall_parts(start)
+    day, minute, _ = wall_parts(start)
     grid = day_grid(int(day.min()), int(day.max() - day.min() + 1), start.tz, interval_min)
     pos = grid.get_indexer(start)
     if (pos < 0).any():  # cannot happen for intervals dividing the hour; guard against odd offsets
@@ -377,9 +416,20 @@ def aggregate_contacts(contacts: pd.DataFrame, interval_min: int = 15) -> pd.Dat
             f"contacts: row {contacts['row'].iloc[bad]}: interval start {start[bad]} is not on the local "
             f"{interval_min}-minute grid"
         )
-    channel = contacts["channel"]
-    names = sorted(set(channel.tolist()))
-    code = pd.Categorical(channel, categories=names).codes
+    names = sorted(set(contacts["channel"].tolist()))
+    first_cut, last_cut = _partial_edges(day, minute)
+    gday, gmin, _ = wall_parts(grid)
+    keep = np.ones(len(grid), dtype=bool)
+    if first_cut is not None:
+        keep &= ~((gday == int(day.min())) & (gmin <= first_cut))
+    if last_cut is not None:
+        keep &= ~((gday == int(day.max())) & (gmin >= last_cut))
+    new_pos = np.cumsum(keep) - 1
+    counted = keep[pos]
+    contacts = contacts[counted]
+    pos = new_pos[pos[counted]]
+    grid = grid[keep]
+    code = pd.Categorical(contacts["channel"], categories=names).codes
     g = len(grid)
     key = code.astype(np.int64) * g + pos
     size = len(names) * g

@@ -3,10 +3,18 @@ Operational Research Quarterly 20: a fixed-weight combination is hard to beat; C
 International Journal of Forecasting 5).
 
 Per channel and interval: ``volume`` is the weighted mean of the members' volumes; ``aht_s`` the mean of the
-members' AHT weighted by weight x volume (the plain weighted mean where every member forecasts 0); the
-dispersion is the weighted mean of the members' squared coefficients of variation 1/shape (a shape is the
-inverse of its multiplier's variance), i.e. ``shape = 1 / sum_i w_i / shape_i`` (``inf`` when every member
-has ``inf``). The ensemble forecasts the channels that every member forecasts.
+members' AHT weighted by weight x volume (the plain weighted mean where every member forecasts 0). The
+ensemble forecasts the channels that every member forecasts.
+
+Dispersion. A member's predictive shapes (:mod:`forecast.models`) hold the process variance (the same
+process for every member, estimated on the same history) plus the variance of the member's estimate. The
+ensemble's relative variances are the weighted means of the members' process values plus the variance of
+the weighted mean of the estimates, bounded by assuming the members' estimation errors perfectly correlated
+(they come from the same data): (sum_i w_i sqrt(e_i))^2 <= sum_i w_i e_i, for the day level (e = 1/shape_day
+- 1/process shape_day) and the rest of the interval variance separately. Members without
+``process_shape_day_`` / ``process_shape_interval_`` (any model with fit and predict) make the ensemble fall
+back to the weighted mean of the members' squared coefficients of variation, ``shape = 1 / sum_i w_i /
+shape_i`` per level (an upper bound of the same kind); ``inf`` when every member has ``inf``.
 """
 
 from __future__ import annotations
@@ -20,6 +28,11 @@ import pandas as pd
 
 from forecast.errors import ConfigError
 from forecast.frame import validate_forecast
+
+
+def _inv(shape: np.ndarray) -> np.ndarray:
+    """1/shape, 0 for an infinite shape."""
+    return np.where(np.isinf(shape), 0.0, 1.0 / np.where(np.isinf(shape), 1.0, shape))
 
 
 class Ensemble:
@@ -85,6 +98,11 @@ class Ensemble:
             raise ConfigError("Ensemble is not fitted; call fit(history) first", "predict")
         keys = ["channel", "interval_start"]
         vol = aht_num = aht_plain = inv_d = inv_i = wsum_v = None
+        proc_d = proc_c = est_d = est_i = None
+        split = all(
+            hasattr(m, "process_shape_day_") and hasattr(m, "process_shape_interval_")
+            for m in self.members_.values()
+        )
         base = None
         for n, m in self.members_.items():
             w = self.weights_[n]
@@ -96,6 +114,7 @@ class Ensemble:
                 base = fc[keys].copy()
                 vol = np.zeros(len(fc))
                 aht_num, aht_plain, inv_d, inv_i, wsum_v = (np.zeros(len(fc)) for _ in range(5))
+                proc_d, proc_c, est_d, est_i = (np.zeros(len(fc)) for _ in range(4))
             elif (
                 len(fc) != len(base)
                 or not (fc["channel"].to_numpy() == base["channel"].to_numpy()).all()
@@ -108,9 +127,24 @@ class Ensemble:
             aht_num += w * v * a
             wsum_v += w * v
             aht_plain += w * a
-            for acc, col in ((inv_d, "shape_day"), (inv_i, "shape_interval")):
-                k = fc[col].to_numpy(float)
-                acc += w * np.where(np.isinf(k), 0.0, 1.0 / k)
+            d_pred, i_pred = (_inv(fc[col].to_numpy(float)) for col in ("shape_day", "shape_interval"))
+            inv_d += w * d_pred
+            inv_i += w * i_pred
+            if split:
+                chan = fc["channel"].to_numpy(object)
+                d_proc = _inv(np.array([m.process_shape_day_[c] for c in chan], dtype=float))
+                i_proc = _inv(np.array([m.process_shape_interval_[c] for c in chan], dtype=float))
+                c_proc = (1 + d_proc) * (1 + i_proc) - 1
+                e_d = np.maximum(d_pred - d_proc, 0.0)
+                e_i = np.maximum((1 + d_pred) * (1 + i_pred) - 1 - c_proc - e_d, 0.0)
+                proc_d += w * d_proc
+                proc_c += w * c_proc
+                est_d += w * np.sqrt(e_d)
+                est_i += w * np.sqrt(e_i)
+        if split:
+            inv_d = proc_d + est_d**2
+            inv_i = (1 + proc_c + est_d**2 + est_i**2) / (1 + inv_d) - 1
+            inv_i = np.where(inv_i > 1e-15, inv_i, 0.0)
         aht = np.divide(aht_num, wsum_v, out=aht_plain.copy(), where=wsum_v > 0)
         out = base.assign(
             volume=vol,

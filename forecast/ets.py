@@ -5,21 +5,40 @@ Holt-Winters exponential smoothing with weekly seasonality (Holt (1957); Winters
 6; the ETS state-space view of Hyndman, Koehler, Ord & Snyder (2008), "Forecasting with Exponential
 Smoothing", Springer), fitted by statsmodels' ``ExponentialSmoothing`` (least squares, estimated initial
 states). The total is spread over the day by the weekday's intraday profile, the mean per (weekday, clock
-time) over the last ``profile_weeks`` weeks as in :class:`~forecast.models.SeasonalAverage`, normalised to
-shares over the intervals of the target day (so a DST day of 92 or 100 quarter hours still sums to the
-day's total).
+time) over the last ``profile_weeks`` weeks as in :class:`~forecast.models.SeasonalAverage`, as shares p_wt
+of a **clock day** (the 24 clock hours, each slot once).
 
 Choices where the contract is silent:
 
+* Days of unequal length. The smoothed series is the total of a clock day, T*_d = T_d / c_d, where
+  c_d = sum of p_wt over the slots observed on day d counted as often as they occur: 1 on an ordinary day,
+  1 - p(02:00-03:00) on the spring DST day (the hour does not exist), 1 + p(02:00-03:00) on the autumn one
+  (it occurs twice). A forecast interval gets T^*_d p_wt, so a DST day of a 24-hour centre gets the clock
+  rates of its weekday over its 23 or 25 hours (and its total is T^*_d c_d, not a 24-hour total squeezed
+  into 23 hours).
+* Missing data (:mod:`forecast.models`). A partial day (the first or last day of an export) with
+  c_d >= :data:`MIN_COVER` is scaled up the same way (T_d / c_d over its observed slots); a missing day, or a
+  partial one covering less, is imputed as the mean of the nearest usable days of the same weekday before
+  and after it (one of them at the ends). Imputed and partial days do not enter the residual variance.
 * Multiplicative seasonality by default; a channel with a day of zero arrivals in its history (e.g. closed
   on Sundays) is fitted with additive seasonality instead (``seasonal_`` says which was used). Forecast
   totals are clipped at 0.
 * A target day inside the history gets the in-sample one-step-ahead fitted total; a day before the history
   is an error.
-* Dispersion: the moment estimators of :func:`~forecast.models.moment_shapes` over the last
-  ``dispersion_weeks`` weeks (the day-to-day variance around the weekday means; a trend that the smoothing
-  follows shows up there as extra variance, so the shapes err on the wide side). The smoothing's own
-  residual variance would need a degrees-of-freedom correction for the fitted states that has no exact form.
+* Dispersion. The process shapes (``process_shape_day_``, ``process_shape_interval_``) are the moment
+  estimators of :func:`~forecast.models.moment_shapes` over the complete days of the last
+  ``dispersion_weeks`` weeks. The predictive day level (``shape_day_``) comes from the smoothing's own
+  one-step-ahead errors of the daily totals r_d on the complete days, with the degrees-of-freedom
+  correction n / (n - k) of the least-squares fit (k = the statsmodels parameter count: 7 seasonal and 1
+  level state, 2 per trend, 2 smoothing parameters, 1 for damping; the usual residual variance of ETS
+  prediction intervals, Hyndman et al. (2008), ch. 6): 1/shape_day = (sum r_d^2 n/(n-k) - sum T^_d -
+  sum B_d) / sum T^_d^2, B_d the interval multipliers' share of a day's variance, and never below
+  a (1 + 7/n), a the process value: the variance of a mean over the n/7 weeks of the history, the least
+  with which a weekday's level can be known from a stationary series. It covers the error of the smoothed
+  level and seasonal states (and any misfit of the model), as a one-step-ahead value: a level that really
+  drifts makes longer horizons more uncertain than this (the Forecast's shapes are constant over the
+  horizon). The interval level adds the estimation variance of the
+  profile (its n_t observed days, :func:`forecast._prep.predictive_shapes`).
 * AHT as in :mod:`forecast.models` (volume-weighted per clock time over the whole history).
 
 statsmodels is imported inside :meth:`HoltWinters.fit`, so importing this module stays cheap.
@@ -27,16 +46,18 @@ statsmodels is imported inside :meth:`HoltWinters.fit`, so importing this module
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from forecast._prep import (
+    Prepared,
     aht_frame,
     check_int,
-    day_shares,
     forecast_frame,
+    predictive_shapes,
     prepare,
     profile_frame,
     target,
@@ -44,6 +65,34 @@ from forecast._prep import (
 )
 from forecast.errors import ConfigError
 from forecast.models import moment_shapes
+
+#: a partial day is scaled up to a clock day when its observed slots hold at least this share of the
+#: weekday's profile; below that it is imputed like a missing day.
+MIN_COVER = 0.25
+
+
+def shares(profile: np.ndarray) -> np.ndarray:
+    """(7, n_slots) each slot's share of its weekday's clock-day profile (0 for an all-zero weekday)."""
+    tot = profile.sum(axis=1, keepdims=True)
+    return np.divide(profile, tot, out=np.zeros_like(profile), where=tot > 0)
+
+
+def clock_day_totals(p: Prepared, c: str, share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T*, kind) per day of the history: the total of a clock day (see the module docstring) and how it
+    was obtained: 0 complete day, 1 partial day scaled up, 2 imputed."""
+    obs = p.obs
+    cover = (p.count * obs * share[p.weekday]).sum(axis=1)
+    tot = p.totals[c]
+    full = p.full
+    kind = np.where(full, 0, np.where(obs.any(axis=1) & (cover >= MIN_COVER), 1, 2))
+    out = np.where(cover > 0, tot / np.where(cover > 0, cover, 1.0), tot)
+    usable = kind < 2
+    for d in np.flatnonzero(~usable):
+        same = np.flatnonzero(usable & (p.weekday == p.weekday[d]))
+        before, after = same[same < d], same[same > d]
+        near = ([before[-1]] if before.size else []) + ([after[0]] if after.size else [])
+        out[d] = float(np.mean(out[near])) if near else 0.0
+    return out, kind
 
 
 class HoltWinters:
@@ -105,15 +154,22 @@ class HoltWinters:
         n_days = p.n_days
         w_prof = min(weeks, n_days // 7)
         w_disp = min(disp_weeks, n_days // 7)
-        profiles, fits, seasonal_used, params, shape_day, shape_int = [], {}, {}, {}, {}, {}
+        full = p.full
+        profiles, fits, seasonal_used, params = [], {}, {}, {}
+        shape_day, shape_int, proc_day, proc_int = {}, {}, {}, {}
         for c in p.channels:
-            x, totals = p.x[c], p.totals[c]
-            lo = n_days - 7 * w_prof
-            profiles.append(weekday_profile(x[lo:], p.weekday[lo:]))
+            x = p.x[c]
+            prof, n_used = weekday_profile(x, p.weekday, n_days - 7 * w_prof)
+            profiles.append(prof)
             lo = n_days - 7 * w_disp
-            shape_day[c], shape_int[c] = moment_shapes(x[lo:], totals[lo:], p.weekday[lo:], w_disp)
+            keep = full[lo:]
+            kd, ki = moment_shapes(x[lo:][keep], p.totals[c][lo:][keep], p.weekday[lo:][keep])
+            proc_day[c], proc_int[c] = kd, ki
+            share = shares(prof)
+            totals, kind = clock_day_totals(p, c, share)
             if not (totals > 0).any():
                 fits[c], seasonal_used[c], params[c] = None, None, {}
+                shape_day[c], shape_int[c] = predictive_shapes(kd, ki, prof, 1.0 / n_used)
                 continue
             positive = bool((totals > 0).all())
             seas = self.seasonal if positive else "add"
@@ -134,6 +190,11 @@ class HoltWinters:
                 for k in ("smoothing_level", "smoothing_trend", "smoothing_seasonal", "damping_trend")
                 if k in res.params and res.params[k] is not None and np.isfinite(res.params[k])
             }
+            n_par = 7 + 2 * (trend is not None) + 2 + int(self.damped_trend)
+            day_var = self._day_variance(
+                totals, np.asarray(res.fittedvalues, dtype=float), kind == 0, share, p.weekday, kd, ki, n_par
+            )
+            shape_day[c], shape_int[c] = predictive_shapes(kd, ki, prof, 1.0 / n_used, day_var=day_var)
         self.channels_ = p.channels
         self.tz_ = p.tz
         self.interval_min_ = p.interval_min
@@ -146,12 +207,31 @@ class HoltWinters:
         self.results_ = fits
         self.seasonal_ = seasonal_used
         self.params_ = params
+        self.process_shape_day_ = proc_day
+        self.process_shape_interval_ = proc_int
         self.shape_day_ = shape_day
         self.shape_interval_ = shape_int
         return self
 
+    @staticmethod
+    def _day_variance(totals, fitted, complete, share, weekday, kd, ki, n_par) -> float:
+        """The predictive relative variance of the day level from the one-step-ahead residuals (module
+        docstring); that of a mean over the history's weeks where it is larger or the series too short for
+        the degrees-of-freedom correction."""
+        a = 0.0 if math.isinf(kd) else 1.0 / kd
+        b = 0.0 if math.isinf(ki) else 1.0 / ki
+        n = totals.size
+        fit = np.clip(np.nan_to_num(fitted[complete]), 0.0, None)
+        if n - n_par < 7 or not complete.any() or float((fit**2).sum()) <= 0:
+            return a * (1.0 + 7.0 / n)  # as a mean over the history's weeks
+        r2 = float(((totals[complete] - fitted[complete]) ** 2).sum()) * n / (n - n_par)
+        intra = b * (1.0 + a) * float((fit**2 * (share[weekday[complete]] ** 2).sum(axis=1)).sum())
+        est = (r2 - float(fit.sum()) - intra) / float((fit**2).sum())
+        return max(est, a * (1.0 + 7.0 / n))
+
     def daily_totals(self, channel: str, days: np.ndarray) -> np.ndarray:
-        """Forecast daily totals of ``channel`` for local day numbers ``days`` (>= the history's first)."""
+        """Forecast clock-day totals T^* of ``channel`` for local day numbers ``days`` (>= the history's
+        first); a DST day's own total is T^* times its share c_d of the clock day (module docstring)."""
         days = np.asarray(days, dtype=np.int64)
         res = self.results_[channel]
         if res is None or days.size == 0:
@@ -180,7 +260,7 @@ class HoltWinters:
         for i, c in enumerate(self.channels_):
             totals = self.daily_totals(c, days)[inv]
             cols[c] = {
-                "volume": totals * day_shares(prof[i], tgt),
+                "volume": totals * shares(prof[i])[tgt.weekday, tgt.slot],
                 "aht_s": aht[i, tgt.slot],
                 "shape_day": self.shape_day_[c],
                 "shape_interval": self.shape_interval_[c],

@@ -12,12 +12,18 @@ negative binomial: N | G ~ NB(shape_interval, mean v G) and N | H ~ NB(shape_day
     P(N <= n) = E[ F_NB(n; k_small, v M) ],  M ~ Gamma(k_big, 1/k_big),
 
 with k_small the smaller and k_big the larger of the two shapes; F_NB(n; k, mu) = I_{k/(k+mu)}(k, n + 1) (the
-regularised incomplete beta function; the Poisson CDF when k = inf). The expectation over M is a 24-point
-Gauss rule for the gamma distribution (:func:`gamma_rule`). Integrating numerically over the multiplier with
-the *larger* shape keeps the integrand at least as wide as M's density (its relative width is
-sqrt(1/v + 1/k_small) against M's 1/sqrt(k_big)); against a dense composite rule over the other multiplier
-the CDF agrees within 1e-7 for shapes >= 3 and within 3e-5 at shape 2. With one shape infinite the marginal
-is exactly NB (the other shape) and with both infinite exactly Poisson. The q-quantile is the smallest integer
+regularised incomplete beta function; the Poisson CDF when k = inf). Integrating numerically over the
+multiplier with the *larger* shape keeps the integrand at least as wide as M's density (its relative width is
+sqrt(1/v + 1/k_small) against M's 1/sqrt(k_big)). The expectation is taken in t = log M by the trapezoidal
+rule (:func:`gamma_rule`), written as P(N <= n) = 1 + E[F_NB(n; k_small, v e^t) - 1]: as a function of t the
+integrand is analytic in a strip around the real axis (the NB CDF's singularity at v M = -k_small lies at
+Im t = pi, however close to M = 0 it comes for large v, which is what defeated a Gauss rule in M), and it
+decays at both ends (1 - F_NB <= v M on the left, the gamma density double-exponentially on the right), so
+the trapezoidal rule converges geometrically in the step (Trefethen & Weideman (2014), "The exponentially
+convergent trapezoidal rule", SIAM Review 56). The range is cut where the neglected mass is below 1e-14 and
+the step is min(0.25, sd(log M) / 2); against adaptive quadrature (scipy.integrate.quad) the CDF agrees
+within 1e-10 for shapes from 0.3 to 10^6 and volumes up to 10^5. With one shape infinite the marginal is
+exactly NB (the other shape) and with both infinite exactly Poisson. The q-quantile is the smallest integer
 n with P(N <= n) >= q: the NB with the same mean and variance gives a first guess, a doubling search from it
 brackets the answer (capped by the Cantelli bound ceil(m + sd sqrt(q / (1 - q))), where P(N <= n) >= q
 always holds), and bisection finishes.
@@ -37,21 +43,34 @@ import pandas as pd
 from forecast.errors import ConfigError
 from forecast.frame import validate_forecast
 
-_N_NODES = 24
+#: the mass left out at each end of the range of log M.
+_TAIL = 1e-14
 
 
-def gamma_rule(shape: float, n_nodes: int = _N_NODES) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss quadrature for the mean-1 gamma distribution Gamma(shape, 1/shape): (nodes, weights summing to
-    1) with sum w f(g) = E f(G) exactly for polynomials f of degree < 2 n_nodes. Golub & Welsch (1969),
-    Mathematics of Computation 23, on the generalised Laguerre recurrence (alpha = shape - 1), normalised so
-    that no gamma function is evaluated (no overflow for large shapes)."""
-    i = np.arange(n_nodes, dtype=float)
-    alpha = shape - 1.0
-    diag = 2.0 * i + alpha + 1.0
-    off = np.sqrt((i[1:]) * (i[1:] + alpha))
-    vals, vecs = np.linalg.eigh(np.diag(diag) + np.diag(off, 1) + np.diag(off, -1))
-    w = vecs[0] ** 2
-    return vals / shape, w / w.sum()
+def gamma_rule(shape: float, v_max: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Trapezoidal rule in t = log M for M ~ Gamma(shape, 1/shape) (mean 1): (nodes M_j, weights w_j) with
+    E f(M) ~ f(0) + sum_j w_j (f(M_j) - f(0)) for f bounded by 1 with |f(M) - f(0)| <= v_max M (a count's
+    CDF at mean v M, v <= v_max). The weights are the step times the density of log M,
+    shape^shape / Gamma(shape) exp(shape t - shape e^t); the range runs from the larger of the 1e-14
+    quantile of M and 1e-14 / v_max to the 1 - 1e-14 quantile, in steps of min(0.25, sd(log M) / 2)."""
+    from scipy import special
+
+    k = float(shape)
+    lo = max(float(special.gammaincinv(k, _TAIL)) / k, _TAIL / max(float(v_max), 1e-300))
+    hi = float(special.gammainccinv(k, _TAIL)) / k
+    t_lo, t_hi = math.log(lo), math.log(hi)
+    step = min(0.25, 0.5 * math.sqrt(float(special.polygamma(1, k))))
+    n = max(int(math.ceil((t_hi - t_lo) / step)), 1) + 1
+    t = np.linspace(t_lo, t_hi, n)
+    h = (t_hi - t_lo) / (n - 1)
+    # log density of log M = k log k - lgamma(k) + k (t - e^t), written without the cancellation of the two
+    # large terms: k log k - lgamma(k) = k + log(k / (2 pi)) / 2 - R(k), R the Stirling remainder
+    if k >= 100.0:
+        rem = 1.0 / (12.0 * k) - 1.0 / (360.0 * k**3) + 1.0 / (1260.0 * k**5)
+    else:
+        rem = float(special.gammaln(k)) - ((k - 0.5) * math.log(k) - k + 0.5 * math.log(2.0 * math.pi))
+    logw = 0.5 * math.log(k / (2.0 * math.pi)) - rem + k * (t - np.expm1(t))
+    return np.exp(t), h * np.exp(logw)
 
 
 def quantile_column(q: float) -> str:
@@ -110,15 +129,18 @@ class _Mixture:
         kd, ki = kd.ravel(), ki.ravel()
         self.k_small = np.minimum(kd, ki)
         k_big = np.maximum(kd, ki)
-        # rows integrated numerically (both shapes finite) and their multipliers M at the nodes
+        # rows integrated numerically (both shapes finite) and their multipliers M at the nodes (one rule per
+        # distinct larger shape, padded with weight 0 to a common number of nodes)
         self.integ = np.isfinite(k_big) & (self.v > 0)
         self.row_of = np.cumsum(self.integ) - 1  # position among the integrated rows
-        m = np.empty((int(self.integ.sum()), _N_NODES))
-        self.w_int = np.empty_like(m)
-        kb = k_big[self.integ]
-        for k in np.unique(kb):
-            m[kb == k], self.w_int[kb == k] = gamma_rule(float(k))
-        self.mu_int = self.v[self.integ][:, None] * m
+        kb, vb = k_big[self.integ], self.v[self.integ]
+        rules = {k: gamma_rule(float(k), float(vb[kb == k].max())) for k in np.unique(kb)}
+        width = max((r[0].size for r in rules.values()), default=1)
+        m = np.ones((kb.size, width))
+        self.w_int = np.zeros_like(m)
+        for k, (nodes, weights) in rules.items():
+            m[kb == k, : nodes.size], self.w_int[kb == k, : nodes.size] = nodes, weights
+        self.mu_int = vb[:, None] * m
         a = np.where(np.isinf(kd), 0.0, 1.0 / kd)
         b = np.where(np.isinf(ki), 0.0, 1.0 / ki)
         self.c = (1 + a) * (1 + b) - 1  # Var = v + c v^2
@@ -135,7 +157,7 @@ class _Mixture:
         if integ.any():
             r = rows[integ]
             f = _nb_cdf(nn[integ][:, None], self.k_small[r][:, None], self.mu_int[self.row_of[r]])
-            out[integ] = (f * self.w_int[self.row_of[r]]).sum(axis=1)
+            out[integ] = 1.0 + ((f - 1.0) * self.w_int[self.row_of[r]]).sum(axis=1)
         if (~integ).any():
             r = rows[~integ]
             out[~integ] = _nb_cdf(nn[~integ][:, None], self.k_small[r][:, None], self.v[r][:, None])[:, 0]

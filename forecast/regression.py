@@ -7,9 +7,10 @@ The log-linear model for the count of interval t (local clock slot) on local day
 
 ``delta_h`` is the multiplicative effect exp(delta_h) of holiday or event ``h`` on every interval of its
 local date (the weekday's intraday shape is kept; delta = 0 on ordinary days). The calendar is a table with
-columns ``date`` (a local calendar date) and ``name``; dates sharing a name share one effect, estimated per
-channel from the history's days with that name. A name absent from the history has no estimate and predicts
-factor 1 (``holiday_effects_`` lists the estimates).
+columns ``date`` (a local calendar date written YYYY-MM-DD, or ``datetime.date`` values; "12.03.2025" is an
+error naming the row, never a guess between 12 March and 3 December) and ``name``; dates sharing a name
+share one effect, estimated per channel from the history's days with that name. A name absent from the
+history has no estimate and predicts factor 1 (``holiday_effects_`` lists the estimates).
 
 Fit (exact and fast, no design matrix). The Poisson log-likelihood is concave in the log-parameters and its
 score equations say that each block's observed total equals its fitted total. Without holidays, the MLE of
@@ -19,11 +20,15 @@ the blocks are solved in turn in closed form (iterative proportional fitting, i.
 ascent; Deming & Stephan (1940), Annals of Mathematical Statistics 11; Bishop, Fienberg & Holland (1975),
 "Discrete Multivariate Analysis", ch. 3), until no parameter moves by more than ``tol`` (relative). The
 fit works on the multiplicative scale, so a cell or a holiday with zero arrivals gets a rate of exactly 0
-(no log(0)). Counts are the history on its local grid (:mod:`forecast.models` conventions: missing rows are
-zero arrivals, a slot absent on a DST day is not an observation, the repeated hour counts once with the mean
-of its two occurrences); a slot never observed on a weekday gets the nearest observed clock time's rate.
+(no log(0)). Counts are the history on its local grid (:mod:`forecast.models` conventions: a row-less
+interval inside a day with rows is zero arrivals, missing data (days without rows, the cut-off part of the
+first and last day) and a slot absent on a DST day are not observations, the repeated hour counts once with
+the mean of its two occurrences); a cell without an observation in the weeks fitted (``weeks``) takes its
+most recent observation before them, and a slot never observed on a weekday the nearest observed clock
+time's rate.
 
-Dispersion. :class:`PoissonRegression` is the Poisson model: ``shape_day = shape_interval = inf``.
+Dispersion of the process (``process_shape_day_``, ``process_shape_interval_``).
+:class:`PoissonRegression` is the Poisson model: both ``inf``.
 :class:`NegBinRegression` keeps the same mean (the Poisson quasi-MLE, which without holidays is also the
 NB2 MLE, since the NB2 score for a cell with its own mean is solved by the cell mean) and estimates the
 over-dispersion on two levels, because a count's extra variance has a part shared by the day and a part of
@@ -31,23 +36,44 @@ its own: with the Forecast's multipliers, Var N_dt = mu + alpha mu^2 with NB2 pa
 alpha = (1 + 1/shape_day)(1 + 1/shape_interval) - 1 (``alpha_``), and a day's total has NB2 parameter
 about 1/shape_day (``alpha_day_``). Both come from the moment (Pearson) estimators of
 :func:`~forecast.models.moment_shapes` (Cameron & Trivedi (2013), "Regression Analysis of Count Data", 2nd
-ed., section 3.2) on the ordinary (non-holiday) days of the last ``dispersion_weeks`` weeks (default: the
-fitted days), with their finite-sample correction W/(W-1): maximum likelihood with cell means fitted from W
-days would absorb 1/W of each cell's variance, a bias larger than the over-dispersion itself at typical
-volumes.
+ed., section 3.2) on the complete ordinary (non-holiday) days of the last ``dispersion_weeks`` weeks
+(default: the fitted days), with their finite-sample correction W/(W-1): maximum likelihood with cell means
+fitted from W days would absorb 1/W of each cell's variance, a bias larger than the over-dispersion itself
+at typical volumes.
+
+Predictive dispersion (``shape_day_``, ``shape_interval_``, what ``predict`` reports): the process shapes
+plus the variance of the fitted means, by :func:`forecast._prep.predictive_shapes` (the rule of
+:mod:`forecast.models`). With interactions a rate is the mean of the n_wt days observed in its cell
+(f = 1/n_wt at both levels); with main effects the weekday factor comes from the n_w days of its weekday
+(day level f_D = 1/n_w) and the clock-time factor from the n_t days observed at that time (interval level
+f_I = 1/n_t), to first order. So even the Poisson model's predictive shapes are finite: a rate estimated
+from n days has variance v/n. The extra uncertainty of a holiday factor estimated from one or two days is
+not in the shapes (they are constant per channel).
 
 AHT as in :mod:`forecast.models` (volume-weighted per clock time over the whole history).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 
 import numpy as np
 import pandas as pd
 
 from forecast._calendar import wall_parts
-from forecast._prep import aht_frame, check_int, fill_nearest, forecast_frame, prepare, profile_frame, target
+from forecast._prep import (
+    aht_frame,
+    check_int,
+    fill_nearest,
+    forecast_frame,
+    predictive_shapes,
+    prepare,
+    profile_frame,
+    target,
+    weekday_profile,
+)
 from forecast.errors import ConfigError, DataError
 from forecast.models import moment_shapes
 
@@ -65,17 +91,15 @@ def holiday_days(holidays: pd.DataFrame | None) -> dict[int, str]:
         raise DataError(f"holidays: missing column(s) {missing}; expected columns ['date', 'name']")
     out: dict[int, str] = {}
     for pos, (date, name) in enumerate(zip(holidays["date"], holidays["name"])):
-        try:
-            ts = pd.Timestamp(date)
-            if ts is pd.NaT or pd.isna(ts):
-                raise ValueError("empty")
-        except (TypeError, ValueError):
-            raise DataError(f"holidays: column 'date', row {pos}: expected a date; got {date!r}") from None
+        ts = _iso_date(date)
+        if ts is None:
+            raise DataError(
+                f"holidays: column 'date', row {pos}: expected a date as YYYY-MM-DD (ISO 8601; a "
+                f"datetime.date or a time-zone-naive timestamp at midnight also do); got {date!r}"
+            )
         if not isinstance(name, str) or not name:
             raise DataError(f"holidays: column 'name', row {pos}: expected a non-empty name; got {name!r}")
-        if ts.tzinfo is not None:
-            ts = ts.tz_localize(None)
-        (day,), _, _ = wall_parts(pd.DatetimeIndex([ts.normalize()]).tz_localize("UTC"))
+        (day,), _, _ = wall_parts(pd.DatetimeIndex([ts]).tz_localize("UTC"))
         day = int(day)
         if day in out and out[day] != name:
             raise DataError(
@@ -84,6 +108,30 @@ def holiday_days(holidays: pd.DataFrame | None) -> dict[int, str]:
             )
         out[day] = name
     return out
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value) -> pd.Timestamp | None:
+    """A calendar date as a naive midnight Timestamp, or None: strings only as YYYY-MM-DD (no other
+    order of day and month is guessed), ``datetime.date`` objects, and naive timestamps at midnight."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not _ISO_DATE.fullmatch(text):
+            return None
+        try:
+            return pd.Timestamp(dt.date.fromisoformat(text))
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime | pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        if ts is pd.NaT or pd.isna(ts) or ts.tzinfo is not None or ts != ts.normalize():
+            return None
+        return ts
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    return None
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -218,31 +266,46 @@ class PoissonRegression:
         )
         d_lo = n_days - disp_days
         rates, effects, shape_day, shape_int, alpha, alpha_day, iters, conv = [], [], {}, {}, {}, {}, {}, {}
+        proc_day, proc_int = {}, {}
+        wd_fit = p.weekday[lo:]
+        obs_fit = p.obs[lo:].astype(float)
+        if self.interaction:
+            n_cell = np.stack([obs_fit[wd_fit == w].sum(axis=0) for w in range(7)])
+            f_int = f_day = 1.0 / np.maximum(n_cell, 1.0)
+        else:
+            n_slot = obs_fit.sum(axis=0)
+            n_wd = np.array([float(obs_fit[wd_fit == w].any(axis=1).sum()) for w in range(7)])
+            f_int = np.broadcast_to(1.0 / np.maximum(n_slot, 1.0), (7, p.n_slots))
+            f_day = np.broadcast_to((1.0 / np.maximum(n_wd, 1.0))[:, None], (7, p.n_slots))
         for c in p.channels:
             x = p.x[c][lo:]
             obs = (~np.isnan(x)).astype(float)
             theta, phi, it, ok = fit_log_linear(
                 np.nan_to_num(x),
                 obs,
-                p.weekday[lo:],
+                wd_fit,
                 hday[lo:],
                 len(names),
                 interaction=self.interaction,
                 max_iter=max_iter,
                 tol=float(tol),
             )
+            if np.isnan(theta).any() and lo > 0:
+                # a cell without data in the weeks fitted (missing days): its most recent observation
+                older, _ = weekday_profile(p.x[c], p.weekday, lo)
+                theta = np.where(np.isnan(theta), older, theta)
             rates.append(np.vstack([fill_nearest(row) for row in theta]))
             iters[c], conv[c] = it, ok
             for i, n in enumerate(names):
                 effects.append((c, n, float(phi[i]) if np.isfinite(phi[i]) else math.nan))
             if self.family == "negbin":
-                keep = hday[d_lo:] < 0
+                keep = (hday[d_lo:] < 0) & p.full[d_lo:]
                 xd, td, wd = p.x[c][d_lo:][keep], p.totals[c][d_lo:][keep], p.weekday[d_lo:][keep]
-                n_min = int(np.bincount(wd, minlength=7).min()) if wd.size else 0
-                kd, ki = moment_shapes(xd, td, wd, n_min)
+                kd, ki = moment_shapes(xd, td, wd)
             else:
                 kd = ki = math.inf
-            shape_day[c], shape_int[c] = kd, ki
+            proc_day[c], proc_int[c] = kd, ki
+            shape_day[c], shape_int[c] = predictive_shapes(kd, ki, rates[-1], f_int, f_day=f_day)
             a = 0.0 if math.isinf(kd) else 1.0 / kd
             b = 0.0 if math.isinf(ki) else 1.0 / ki
             alpha[c], alpha_day[c] = (1 + a) * (1 + b) - 1, a
@@ -255,6 +318,8 @@ class PoissonRegression:
         self.holiday_effects_ = pd.DataFrame(effects, columns=["channel", "name", "factor"])
         self.calendar_ = cal
         self.aht_ = aht_frame(p)
+        self.process_shape_day_ = proc_day
+        self.process_shape_interval_ = proc_int
         self.shape_day_ = shape_day
         self.shape_interval_ = shape_int
         self.alpha_ = alpha

@@ -90,8 +90,12 @@ def test_backtest_pinball_and_coverage_against_a_hand_computation():
         y = s[(s.index >= start) & (s.index < end)].to_numpy()
         losses = [np.where(y >= q[x], x * (y - q[x]), (1 - x) * (q[x] - y)).mean() for x in qs]
         assert row["pinball"] == pytest.approx(np.mean(losses), rel=1e-12)
-        # every interval counts (the forecast is positive everywhere)
-        assert row["coverage"] == pytest.approx(np.mean((y >= q[0.1]) & (y <= q[0.9])), rel=1e-12)
+        # every interval counts (the forecast is positive everywhere); each covers the share of its
+        # probability step [F(y - 1), F(y)] inside [0.1, 0.9]
+        f_hi = stats.nbinom.cdf(y, 4.0, 4.0 / 7.0)
+        f_lo = np.where(y >= 1, stats.nbinom.cdf(y - 1, 4.0, 4.0 / 7.0), 0.0)
+        share = np.clip(np.minimum(f_hi, 0.9) - np.maximum(f_lo, 0.1), 0, None) / (f_hi - f_lo)
+        assert row["coverage"] == pytest.approx(share.mean(), rel=1e-9)
         assert row["wape"] == pytest.approx(np.abs(3.0 - y).sum() / y.sum(), rel=1e-12)
 
 
@@ -158,18 +162,33 @@ class Oracle:
 
 
 def test_two_week_coverage_of_the_true_model_is_its_nominal_coverage():
-    """With the true model, the 80 % band's coverage over 2-week windows equals its exact expected value,
-    sum over intervals of P(q0.1 <= N <= q0.9) (>= 0.8 for counts; computed here with scipy's NB, the
-    intervals being independent with shape_day = inf), within a binomial 99.9 % bound."""
+    """With the true model, the backtest's coverage of the 80 % band (the share of each count's probability
+    step inside [0.1, 0.9], which a calibrated forecast has in expectation exactly 0.8) over 2-week windows is
+    0.8 within a 99.9 % bound (the intervals are independent with shape_day = inf, and each share, in [0, 1]
+    with mean 0.8, has variance at most 0.8 * 0.2). The plain share of counts between the quantiles equals
+    its exact expected value, sum over intervals of P(q0.1 <= N <= q0.9) (> 0.8 for counts; scipy's NB)."""
     spec = SyntheticChannel(
         900.0, open_hour=7.0, close_hour=21.0, peaks=((11.0, 2.5, 1.0),), shape_interval=15.0
     )
     h = synthetic_history({"a": spec}, "2025-06-02", 63, 30, "UTC", seed=13)
+    run = run_backtest(
+        lambda: Oracle(spec),
+        h,
+        horizon_days=[1, 7, 14],
+        origins=4,
+        step_days=14,
+        quantiles=[0.5],
+        keep_forecasts=True,
+    )
     bt = backtest(lambda: Oracle(spec), h, horizon_days=[1, 7, 14], origins=4, step_days=14, quantiles=[0.5])
     two = bt[bt["horizon_days"] == 14]
     assert len(two) == 4
     idx = pd.date_range(two["origin"].min(), periods=48 * 14 * 4, freq="30min")
     v = expected_volume(spec, idx, 30)
+    n_open = int((v > 0).sum())
+    got = two["coverage"].mean()  # four windows with equal counts of open intervals
+    assert abs(got - 0.8) < bonferroni_z(2) * math.sqrt(0.16 / n_open)
+    # the plain band
     v = v[v > 0]
     k = spec.shape_interval
     p = k / (k + v)
@@ -177,8 +196,12 @@ def test_two_week_coverage_of_the_true_model_is_its_nominal_coverage():
     inside = stats.nbinom.cdf(hi, k, p) - stats.nbinom.cdf(lo - 1, k, p)
     expected = inside.mean()
     sd = math.sqrt((inside * (1 - inside)).sum()) / v.size
-    got = two["coverage"].mean()  # four windows with equal counts of open intervals
-    assert abs(got - expected) < bonferroni_z(1) * sd
+    plain = []
+    for _, fc, act in run.forecasts:
+        y = act.set_index("interval_start")["volume"].reindex(fc["interval_start"]).to_numpy()
+        live = fc["volume"].to_numpy() > 0
+        plain.append(((y >= fc["q0.1"].to_numpy()) & (y <= fc["q0.9"].to_numpy()))[live])
+    assert abs(np.concatenate(plain).mean() - expected) < bonferroni_z(2) * sd
     assert expected > 0.8
 
 

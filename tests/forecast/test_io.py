@@ -3,7 +3,15 @@ import pandas as pd
 import pytest
 from forecast_testutil import TZ
 
-from forecast import DataError, contact_stats, demo_channels, load_contacts, load_intervals, synthetic_history
+from forecast import (
+    DataError,
+    contact_stats,
+    demo_channels,
+    load_contacts,
+    load_intervals,
+    read_contacts,
+    synthetic_history,
+)
 
 RENAME = {"interval_start": "Start", "channel": "Queue", "volume": "Offered", "aht_s": "AHT"}
 COLUMNS = {"timestamp": "Start", "channel": "Queue", "volume": "Offered", "aht_s": "AHT"}
@@ -206,3 +214,80 @@ def test_contact_log_with_a_site_column_gives_one_queue_per_channel_and_site(tmp
         ("voice_south", "08:00"): 1,
         ("voice_south", "08:15"): 1,
     }
+
+
+# -- ragged rows, off-grid timestamps, the autumn DST change in time-sorted logs ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "row", "got"),
+    [
+        ([*GOOD[:1], "2026-03-02 08:00,voice,10,300,9", *GOOD[2:]], 2, 5),  # pandas would index by Start
+        ([*GOOD[:3], "2026-03-02 08:00,chat,4,500,1", *GOOD[4:]], 4, 5),
+        ([*GOOD[:4], "2026-03-02 08:15,chat,0"], 5, 3),
+    ],
+)
+def test_a_row_with_the_wrong_number_of_fields_names_its_row(tmp_path, lines, row, got):
+    with pytest.raises(
+        DataError, match=rf"bad\.csv: row {row}: expected 4 fields separated by ',' .*; got {got}"
+    ):
+        load_intervals(_write(tmp_path, lines), columns=COLUMNS, tz=TZ)
+
+
+def test_off_grid_timestamps_name_the_file_row(tmp_path):
+    """The file is not in time order: the row named is the file's, not a position in the sorted table."""
+    lines = [
+        *GOOD,
+        "2026-03-02 07:00,voice,3,200",
+        "2026-03-02 07:37,chat,1,200",
+        "2026-03-02 07:15,chat,1,200",
+    ]
+    with pytest.raises(
+        DataError, match=r"column 'Start', row 7: expected an interval start on the local 15-minute"
+    ):
+        load_intervals(_write(tmp_path, lines), columns=COLUMNS, tz=TZ)
+    # two starts 8 minutes apart: no interval length fits; both rows are named
+    lines = [*GOOD, "2026-03-02 07:52,voice,3,200"]
+    with pytest.raises(DataError, match=r"rows 2 and 6: expected interval starts a whole number of minutes"):
+        load_intervals(_write(tmp_path, lines), columns=COLUMNS, tz=TZ)
+    # with the interval given, a 30-minute file with a quarter-hour start
+    with pytest.raises(DataError, match=r"row 3: expected an interval start on the local 30-minute grid"):
+        load_intervals(_write(tmp_path, GOOD), columns=COLUMNS, tz=TZ, interval_min=30)
+
+
+def _dst_log(tmp_path, stamps, name="dst_log.csv"):
+    path = tmp_path / name
+    pd.DataFrame({"arrival": stamps, "channel": "voice"}).to_csv(path, index=False)
+    return path
+
+
+def test_time_sorted_log_across_the_autumn_change_with_ambiguous_infer(tmp_path):
+    """A call every 5 minutes of absolute time over the night of 2026-10-25, written in local wall-clock
+    time (02:00-02:55 twice): 'infer' reads the first run as summer time and the second as standard time, so
+    every absolute quarter hour has 3 calls (by hand: 15 / 5), both occurrences of 02:xx included."""
+    t = pd.date_range("2026-10-25 00:00", "2026-10-25 04:00", freq="5min", tz=TZ, inclusive="left")
+    path = _dst_log(tmp_path, t.tz_localize(None).strftime("%Y-%m-%d %H:%M:%S"))
+    c = read_contacts(path, tz=TZ, ambiguous="infer")
+    assert (pd.DatetimeIndex(c["arrival"]) == t).all()
+    s = contact_stats(path, tz=TZ, ambiguous="infer")
+    night = s[(s["interval_start"] >= t[0]) & (s["interval_start"] <= t[-1])]
+    assert len(night) == 20 and (night["volume"] == 3).all()  # 5 absolute hours of 4 quarter hours
+    assert [str(x) for x in night["interval_start"].iloc[8:13]] == [
+        "2026-10-25 02:00:00+02:00",
+        "2026-10-25 02:15:00+02:00",
+        "2026-10-25 02:30:00+02:00",
+        "2026-10-25 02:45:00+02:00",
+        "2026-10-25 02:00:00+01:00",
+    ]
+    with pytest.raises(DataError, match=r"column 'arrival', row 26: .*ambiguous"):
+        read_contacts(path, tz=TZ)  # the default still refuses to guess
+    # out of time order, or the repeated hour seen only once: the order cannot tell, an error names the row
+    shuffled = list(t.tz_localize(None).strftime("%Y-%m-%d %H:%M:%S"))
+    shuffled[25], shuffled[40] = shuffled[40], shuffled[25]
+    with pytest.raises(
+        DataError, match=r"column 'arrival', row \d+: expected local times repeated by the DST"
+    ):
+        read_contacts(_dst_log(tmp_path, shuffled, "shuffled.csv"), tz=TZ, ambiguous="infer")
+    once = ["2026-10-25 01:50:00", "2026-10-25 02:10:00", "2026-10-25 03:10:00"]
+    with pytest.raises(DataError, match=r"column 'arrival', row 3: expected local times repeated"):
+        read_contacts(_dst_log(tmp_path, once, "once.csv"), tz=TZ, ambiguous="infer")

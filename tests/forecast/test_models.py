@@ -100,8 +100,8 @@ def test_dispersion_estimates_recover_the_shapes():
     for seed in range(reps):
         h = synthetic_history({"a": spec}, "2025-01-06", 7 * weeks, 15, "UTC", seed=100 + seed)
         m = SeasonalAverage(weeks=weeks).fit(h)
-        inv_d.append(1 / m.shape_day_["a"])
-        inv_i.append(1 / m.shape_interval_["a"])
+        inv_d.append(1 / m.process_shape_day_["a"])
+        inv_i.append(1 / m.process_shape_interval_["a"])
     for est, truth in ((np.array(inv_d), 1 / kd), (np.array(inv_i), 1 / ki)):
         sd = est.std(ddof=1)
         assert abs(est.mean() - truth) < 4 * sd / math.sqrt(reps)
@@ -114,7 +114,7 @@ def test_no_interval_noise_gives_a_large_interval_shape():
     h = synthetic_history({"a": spec}, "2025-01-06", 7 * 8, 15, "UTC", seed=4)
     m = SeasonalAverage(weeks=8).fit(h)
     # 1/shape_interval near 0: its sampling sd at this size is about 0.0027 (see the test above)
-    assert 1 / m.shape_interval_["a"] < 0.012
+    assert 1 / m.process_shape_interval_["a"] < 0.012
 
 
 def test_learned_attributes_end_in_underscore():

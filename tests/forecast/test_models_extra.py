@@ -3,6 +3,7 @@ model, against independent references (the generator's expected volume, cell mea
 statsmodels' GLM, scipy's negative binomial, brute-force Monte Carlo)."""
 
 import dataclasses
+import datetime as dt
 import inspect
 import math
 import warnings
@@ -92,11 +93,27 @@ def test_holt_winters_recovers_the_pattern_on_noisy_data():
 
 
 def test_holt_winters_dispersion_is_the_moment_estimate_and_short_history_fails():
+    """The process shapes are SeasonalAverage's moment estimates; the predictive day level is computed here
+    by hand from the smoothing's one-step-ahead errors of the daily totals (the ets module's formula: the
+    degrees-of-freedom correction n / (n - k) with k = 9, less the Poisson and interval parts, never below
+    the variance of a mean over the weeks, a (1 + 7/n))."""
     spec = dataclasses.replace(demo_channels()["chat"], shape_day=30.0)
     h = synthetic_history({"chat": spec}, "2025-09-01", 42, 30, "UTC", seed=2)
     hw = HoltWinters(dispersion_weeks=6).fit(h)
     sa = SeasonalAverage(weeks=6).fit(h)
-    assert hw.shape_day_ == sa.shape_day_ and hw.shape_interval_ == sa.shape_interval_
+    assert hw.process_shape_day_ == sa.process_shape_day_
+    assert hw.process_shape_interval_ == sa.process_shape_interval_
+    totals = h.groupby(pd.DatetimeIndex(h["interval_start"]).normalize())["volume"].sum().to_numpy()
+    fit = np.asarray(hw.results_["chat"].fittedvalues)
+    n, k = 42, 9
+    a, b = 1 / hw.process_shape_day_["chat"], 1 / hw.process_shape_interval_["chat"]
+    prof = hw.profile_.pivot(index="weekday", columns="minute", values="volume").to_numpy()
+    p2 = ((prof / prof.sum(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    weekday = (np.arange(42) + 0) % 7  # 2025-09-01 is a Monday
+    est = ((totals - fit) ** 2).sum() * n / (n - k) - fit.sum() - b * (1 + a) * (fit**2 * p2[weekday]).sum()
+    est /= (fit**2).sum()
+    assert 1 / hw.shape_day_["chat"] == pytest.approx(max(est, a * (1 + 7 / n)), rel=1e-9)
+    assert hw.shape_day_["chat"] < hw.process_shape_day_["chat"]
     with pytest.raises(DataError, match=r"holds 13 days; HoltWinters.* needs at least 14"):
         HoltWinters().fit(noise_free_history(demo_channels(), "2026-01-05", 13))
     with pytest.raises(ConfigError, match="seasonal"):
@@ -110,6 +127,45 @@ def test_holt_winters_channel_closed_on_sundays_uses_additive_seasonality():
     assert m.seasonal_ == {"a": "add"}
     idx = _days("2026-02-02", 7)
     np.testing.assert_allclose(m.predict(idx)["volume"].to_numpy(), expected_volume(spec, idx, 15), atol=1e-6)
+
+
+def _clock_rates(index: pd.DatetimeIndex) -> np.ndarray:
+    """A 24-hour centre whose arrival rate depends on the local weekday and clock time only (so the spring
+    DST day has 23 hours of it and the autumn one 25, the repeated hour at its clock rate twice)."""
+    local = index.tz_convert(TZ)
+    hours = np.asarray(local.hour + local.minute / 60)
+    dow = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.6, 0.5])[np.asarray(local.day_of_week)]
+    return 25.0 * dow * (1.0 + 0.6 * np.sin(2 * np.pi * (hours - 9.0) / 24.0))
+
+
+def _clock_history(start: str, days: int) -> pd.DataFrame:
+    idx = _days(start, days)
+    return pd.DataFrame({"channel": "a", "interval_start": idx, "volume": _clock_rates(idx), "aht_s": 300.0})
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "targets"),
+    [
+        # history over the spring change (2026-03-29, 23 h): the week of it in-sample, the autumn week ahead
+        ("2026-03-02", 42, [("2026-03-23", 7), ("2026-10-19", 7)]),
+        # history over the autumn change (2026-10-25, 25 h): the spring week of 2027 (2027-03-28) ahead
+        ("2026-10-05", 35, [("2026-10-19", 7), ("2027-03-22", 7)]),
+    ],
+)
+@pytest.mark.parametrize(
+    "factory",
+    [HoltWinters, lambda: HoltWinters(seasonal="add"), lambda: SeasonalAverage(weeks=4), PoissonRegression],
+)
+def test_dst_days_of_a_24_hour_centre_get_their_clock_rates(start, days, targets, factory):
+    """Noise-free 24-hour history whose rates depend on weekday and clock time only (the reference computed
+    here): every model forecasts each interval of a DST day at its clock rate, so the spring day's total is
+    its 23 hours' worth, not a 24-hour total squeezed into 23 hours (Holt-Winters smooths clock-day
+    totals)."""
+    m = factory().fit(_clock_history(start, days))
+    for first, n in targets:
+        idx = _days(first, n)
+        fc = m.predict(idx)
+        np.testing.assert_allclose(fc["volume"].to_numpy(), _clock_rates(idx), rtol=1e-6)
 
 
 # -- regression ----------------------------------------------------------------------------------------------
@@ -133,8 +189,18 @@ def test_poisson_regression_is_the_cell_mean_without_holidays():
     exp = ref.loc[list(zip(got["channel"], got["wd"], got["hm"]))].to_numpy()
     np.testing.assert_allclose(got["volume"].to_numpy(), exp, rtol=1e-12)
     assert m.converged_ == dict.fromkeys(m.channels_, True) and set(m.n_iter_.values()) == {1}
-    assert all(math.isinf(m.shape_day_[c]) and math.isinf(m.shape_interval_[c]) for c in m.channels_)
+    assert all(math.isinf(m.process_shape_day_[c]) for c in m.channels_)
+    assert all(math.isinf(m.process_shape_interval_[c]) for c in m.channels_)
     assert m.alpha_ == dict.fromkeys(m.channels_, 0.0)
+    # predictive: a cell mean of n days has variance v / n, carried by shape_interval (the models module's
+    # rule with a = b = 0: delta = sum w / n / sum w v, w = 1 - exp(-v)); 23 days from a Monday: Monday and
+    # Tuesday 4 times, the other weekdays 3
+    for c in m.channels_:
+        v = ref.loc[c].to_numpy()
+        n = np.where(ref.loc[c].index.get_level_values("wd") < 2, 4, 3)
+        w = 1 - np.exp(-v)
+        assert math.isinf(m.shape_day_[c])
+        assert 1 / m.shape_interval_[c] == pytest.approx((w / n).sum() / (w * v).sum(), rel=1e-9)
 
 
 @pytest.mark.parametrize("interaction", [True, False])
@@ -201,10 +267,10 @@ def test_negbin_dispersion_recovers_the_gamma_shapes():
     for seed in range(reps):
         h = synthetic_history({"a": spec}, "2025-01-06", 7 * weeks, 15, "UTC", seed=300 + seed)
         m = NegBinRegression(holidays=cal).fit(h)
-        inv_d.append(1 / m.shape_day_["a"])
-        inv_i.append(1 / m.shape_interval_["a"])
+        inv_d.append(1 / m.process_shape_day_["a"])
+        inv_i.append(1 / m.process_shape_interval_["a"])
         alpha.append(m.alpha_["a"])
-        assert m.alpha_day_["a"] == pytest.approx(1 / m.shape_day_["a"])
+        assert m.alpha_day_["a"] == pytest.approx(1 / m.process_shape_day_["a"])
     for est, truth in ((inv_d, 1 / kd), (inv_i, 1 / ki), (alpha, (1 + 1 / kd) * (1 + 1 / ki) - 1)):
         est = np.asarray(est)
         sd = est.std(ddof=1)
@@ -223,6 +289,24 @@ def test_regression_bad_calendar():
         PoissonRegression(holidays=pd.DataFrame({"date": ["soon"], "name": ["a"]})).fit(h)
 
 
+@pytest.mark.parametrize("text", ["12.01.2026", "01/12/2026", "2026-1-12", "2026-01-12T00:00", "2026-13-01"])
+def test_holiday_dates_are_iso_only(text):
+    """ "12.01.2026" must never be read as 1 December (or 12 January by a guess): only YYYY-MM-DD strings,
+    date objects and naive midnights are dates; anything else names its row."""
+    h = noise_free_history(demo_channels(), "2026-01-05", 14)
+    cal = pd.DataFrame({"date": ["2026-01-07", text], "name": ["a", "b"]})
+    with pytest.raises(
+        DataError, match=rf"holidays: column 'date', row 1: expected a date as YYYY-MM-DD.*{text!r}"
+    ):
+        PoissonRegression(holidays=cal).fit(h)
+    same = [
+        PoissonRegression(holidays=pd.DataFrame({"date": [d], "name": ["x"]})).fit(h).calendar_
+        for d in ("2026-01-12", " 2026-01-12 ", dt.date(2026, 1, 12), pd.Timestamp("2026-01-12"))
+    ]
+    assert all(c == same[0] for c in same) and list(same[0].values()) == ["x"]
+    assert pd.Timestamp("1970-01-01") + pd.Timedelta(days=next(iter(same[0]))) == pd.Timestamp("2026-01-12")
+
+
 # -- ensemble ------------------------------------------------------------------------------------------------
 
 
@@ -238,9 +322,28 @@ def test_ensemble_is_the_weighted_mean_of_its_members():
     w = 0.25 * a["volume"] + 0.75 * b["volume"]
     exp_aht = np.where(w > 0, wv / np.where(w > 0, w, 1), 0.25 * a["aht_s"] + 0.75 * b["aht_s"])
     np.testing.assert_allclose(fc["aht_s"], exp_aht, rtol=1e-12)
-    for col in ("shape_day", "shape_interval"):
-        inv = 0.25 / a[col] + 0.75 / b[col]
-        np.testing.assert_allclose(fc[col], np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), np.inf))
+    # dispersion: the members' process variances averaged, plus the variance of the averaged estimates with
+    # the members' estimation errors perfectly correlated, (sum w sqrt(e))^2, per level (ensemble module)
+    for c in ("voice", "chat", "email"):
+        got = fc[fc["channel"] == c]
+        proc_d, proc_c, est_d, est_i = 0.0, 0.0, 0.0, 0.0
+        for w, m, f in ((0.25, e.members_["naive"], a), (0.75, e.members_["avg"], b)):
+            ad, ai = 1 / m.process_shape_day_[c], 1 / m.process_shape_interval_[c]
+            pd_, pi_ = (1 / f.loc[f["channel"] == c, col].iloc[0] for col in ("shape_day", "shape_interval"))
+            proc_d += w * ad
+            proc_c += w * ((1 + ad) * (1 + ai) - 1)
+            est_d += w * math.sqrt(pd_ - ad)
+            est_i += w * math.sqrt((1 + pd_) * (1 + pi_) - (1 + ad) * (1 + ai) - (pd_ - ad))
+        day = proc_d + est_d**2
+        interval = (1 + proc_c + est_d**2 + est_i**2) / (1 + day) - 1
+        np.testing.assert_allclose(1 / got["shape_day"], day, rtol=1e-9)
+        np.testing.assert_allclose(1 / got["shape_interval"], interval, rtol=1e-9)
+        # never wider than the plain weighted mean of the members' 1/shape
+        for col in ("shape_day", "shape_interval"):
+            mean_inv = (
+                0.25 / a.loc[a["channel"] == c, col].iloc[0] + 0.75 / b.loc[b["channel"] == c, col].iloc[0]
+            )
+            assert (1 / got[col] <= mean_inv * (1 + 1e-12)).all()
     # the members given are not fitted in place (scikit-learn clone semantics)
     assert not hasattr(e.members["naive"], "channels_")
     # noise-free history: every member, hence the ensemble, reproduces the expected volume
@@ -366,3 +469,50 @@ def test_simulated_quantiles_agree_with_the_exact_ones():
         forecast_quantiles(fc, [0.5], method="simulate")
     with pytest.raises(ConfigError, match="quantiles"):
         forecast_quantiles(fc, [0.0, 0.5])
+
+
+def _quad_cdf(n: float, v: float, kd: float, ki: float) -> float:
+    """P(N <= n) by adaptive quadrature (scipy.integrate.quad) over the multiplier with the larger shape k,
+    split at its quantiles; for k < 1 in s = g^k, which removes the density's singularity at 0. Normalised by
+    the same rule's integral of the density."""
+    from scipy import integrate, special
+
+    kb, ks = max(kd, ki), min(kd, ki)
+    cdf = lambda g: stats.nbinom.cdf(n, ks, ks / (ks + v * g))  # noqa: E731
+    g = stats.gamma(kb, scale=1 / kb)
+    cuts = [0.0, *g.ppf([1e-15, 1e-6, 0.01, 0.1, 0.5, 0.9, 0.99, 1 - 1e-6, 1 - 1e-15]), n / v]
+    if kb >= 1:
+        pts = sorted(set(cuts))
+        num = sum(
+            integrate.quad(lambda x: cdf(x) * g.pdf(x), a, b, epsabs=1e-15, limit=500)[0]
+            for a, b in zip(pts, pts[1:])
+        )
+        den = sum(integrate.quad(g.pdf, a, b, epsabs=1e-15, limit=500)[0] for a, b in zip(pts, pts[1:]))
+        return num / den
+    c = math.exp(kb * math.log(kb) - special.gammaln(kb)) / kb
+    pts = sorted({x**kb for x in cuts})
+    f = lambda s: cdf(s ** (1 / kb)) * math.exp(-kb * s ** (1 / kb)) * c  # noqa: E731
+    return sum(integrate.quad(f, a, b, epsabs=1e-15, limit=500)[0] for a, b in zip(pts, pts[1:]))
+
+
+@pytest.mark.parametrize("v", [3.0, 500.0, 2000.0, 50000.0])
+def test_mixture_cdf_and_quantiles_against_adaptive_quadrature(v):
+    """The exact method's CDF agrees with direct numerical integration within 1e-9 (shapes 0.5 to 10^6; the
+    24-point Gauss rule it replaced was off by up to 1e-4 at shapes <= 2 and volumes >= 500), and each
+    quantile is the smallest n whose reference CDF reaches q."""
+    import warnings
+
+    for kd, ki in ((0.5, 0.7), (1.0, 1.37), (2.0, 1.5), (2.0, 40.0), (12.0, 3.0), (1e6, 2.0), (300.0, 1e6)):
+        c = (1 + 1 / kd) * (1 + 1 / ki) - 1
+        sd = math.sqrt(v + c * v * v)
+        for z in (-1.5, 0.0, 2.0):
+            n = float(max(0, round(v + z * sd)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # quad's round-off notes near its tolerance
+                ref = _quad_cdf(n, v, kd, ki)
+            assert abs(float(mixture_cdf(n, v, kd, ki)) - ref) < 1e-9, (v, kd, ki, n)
+        for q in (0.1, 0.9):
+            n = float(forecast_quantiles(_fc(np.array([v]), kd, ki), [q])[quantile_column(q)].iloc[0])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                assert _quad_cdf(n, v, kd, ki) >= q > (_quad_cdf(n - 1, v, kd, ki) if n >= 1 else 0.0)
