@@ -232,27 +232,15 @@ def _plot_backtest(values: dict, out: dict, path: Path) -> Path:
     model fitted on the history before that origin, with its 80% band."""
     import forecast
     from experiments.tasks.forecasting import factory
+    from forecast.selection import chosen_backtest
 
     sel = out["forecast_extras"]["selection"]
     fm = values["forecast"]
-    hist = out["history"]
-    tz = values["scenario"].grid.tz
-    origin = pd.Timestamp(sel.eval_origins[-1])
-    origin = origin.tz_convert(tz) if origin.tzinfo else origin.tz_localize(tz)
-    ts = pd.DatetimeIndex(hist["interval_start"]).tz_convert(tz)
-    end = origin + pd.Timedelta(days=fm["horizon_days"])
-    train = hist[ts < origin].reset_index(drop=True)
-    actual = hist[(ts >= origin) & (ts < end)].reset_index(drop=True)
-    index = pd.DatetimeIndex(actual["interval_start"].unique()).sort_values()
-    parts = []
-    for name in sorted(set(sel.chosen.values())):
-        fc = factory(name, fm)().fit(train).predict(index)
-        parts.append(fc[fc["channel"].isin([c for c, m in sel.chosen.items() if m == name])])
+    facts = {name: factory(name, fm) for name in set(sel.chosen.values())}
+    origin = sel.eval_origins[-1]
+    fc, actual = chosen_backtest(facts, sel.chosen, out["history"], origin, fm["horizon_days"])
     return forecast.plot_forecast(
-        pd.concat(parts, ignore_index=True),
-        actual,
-        path,
-        title=f"chosen models vs actual, {fm['horizon_days']} day(s) from {origin:%Y-%m-%d}",
+        fc, actual, path, title=f"chosen models vs actual, {fm['horizon_days']} day(s) from {origin:%Y-%m-%d}"
     )
 
 

@@ -31,7 +31,7 @@ from forecast.patience import (
 from forecast.plot import plot_forecast
 from forecast.quantiles import band_coverage, forecast_quantiles, mixture_cdf, pinball_loss, quantile_column
 from forecast.regression import NegBinRegression, PoissonRegression
-from forecast.selection import Selection, format_table, select_models
+from forecast.selection import Selection, chosen_backtest, chosen_forecast, format_table, select_models
 from forecast.synthetic import SyntheticChannel, demo_channels, expected_volume, synthetic_history
 
 __all__ = [
@@ -62,6 +62,8 @@ __all__ = [
     "SeasonalAverage",
     "SeasonalNaive",
     "Selection",
+    "chosen_backtest",
+    "chosen_forecast",
     "SyntheticChannel",
     "WfmError",
     "backtest",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecast._calendar import day_grid, infer_interval_min, wall_parts
 from forecast.backtest import pooled_metrics, run_backtest
 from forecast.errors import ConfigError
 
@@ -272,3 +273,33 @@ def format_table(df: pd.DataFrame, digits: int = 3) -> str:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = [("-" if not np.isfinite(v) else f"{v:.{digits}f}") for v in out[c].to_numpy(float)]
     return out.to_string(index=False)
+
+
+def chosen_forecast(
+    factories: Mapping[str, Callable[[], object]], chosen: Mapping[str, str], history: pd.DataFrame, index
+) -> pd.DataFrame:
+    """Each channel's chosen model (``chosen``: channel -> a name of ``factories``) fitted on ``history``
+    and predicting ``index``, one fit per distinct model; the rows of the channels in ``chosen``."""
+    parts = []
+    for name in sorted(set(chosen.values())):
+        fc = factories[name]().fit(history).predict(index)
+        parts.append(fc[fc["channel"].isin([c for c, m in chosen.items() if m == name])])
+    return pd.concat(parts, ignore_index=True)
+
+
+def chosen_backtest(
+    factories: Mapping[str, Callable[[], object]],
+    chosen: Mapping[str, str],
+    history: pd.DataFrame,
+    origin,
+    horizon_days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(forecast, actual) of the chosen models fitted on the history before the local day of ``origin``,
+    over the ``horizon_days`` local days from it: what a forecast-versus-actual plot of a backtest shows."""
+    ts = pd.DatetimeIndex(history["interval_start"])
+    day, _, _ = wall_parts(ts)
+    (cut,), _, _ = wall_parts(pd.DatetimeIndex([pd.Timestamp(origin)]).tz_convert(ts.tz))
+    train = history[day < cut].reset_index(drop=True)
+    grid = day_grid(int(cut), int(horizon_days), ts.tz, infer_interval_min(ts, "history"))
+    actual = history[(day >= cut) & (day < cut + horizon_days)].reset_index(drop=True)
+    return chosen_forecast(factories, chosen, train, grid), actual

@@ -30,13 +30,13 @@ from forecast import (
     NegBinRegression,
     SeasonalAverage,
     SeasonalNaive,
+    chosen_backtest,
     demo_channels,
     format_table,
     plot_forecast,
     select_models,
     synthetic_history,
 )
-from forecast._calendar import day_grid, infer_interval_min, wall_parts
 from forecast.files import write_atomic
 
 FACTORIES = {
@@ -68,22 +68,6 @@ def load_history(synthetic: bool) -> tuple[str, pd.DataFrame]:
     return "synthetic", synthetic_history(demo_channels(), "2026-02-02", 28, 15, "Europe/Berlin", seed=1)
 
 
-def chosen_forecast(history: pd.DataFrame, chosen: dict[str, str], origin: pd.Timestamp, horizon: int):
-    """Each channel's chosen model fitted on the history before ``origin``, forecasting ``horizon`` days."""
-    ts = pd.DatetimeIndex(history["interval_start"])
-    day, _, _ = wall_parts(ts)
-    (cut,), _, _ = wall_parts(pd.DatetimeIndex([origin]))
-    train = history[day < cut].reset_index(drop=True)
-    imin = infer_interval_min(ts, "history")
-    grid = day_grid(int(cut), horizon, ts.tz, imin)
-    parts = []
-    for name in sorted(set(chosen.values())):
-        fc = FACTORIES[name]().fit(train).predict(grid)
-        parts.append(fc[fc["channel"].isin([c for c, m in chosen.items() if m == name])])
-    actual = history[(day >= cut) & (day < cut + horizon)].reset_index(drop=True)
-    return pd.concat(parts, ignore_index=True), actual
-
-
 def main(out_dir: str = "results/forecast_backtest", synthetic: bool = False) -> None:
     source, history = load_history(synthetic)
     out = Path(out_dir)
@@ -111,7 +95,7 @@ def main(out_dir: str = "results/forecast_backtest", synthetic: bool = False) ->
         )
         wins[horizon] = s.set_index("channel")
         write_atomic(out / f"{source}_{horizon}d_table.csv", lambda p, t=sel.table: t.to_csv(p, index=False))
-        fc, actual = chosen_forecast(history, sel.chosen, sel.eval_origins[-1], horizon)
+        fc, actual = chosen_backtest(FACTORIES, sel.chosen, history, sel.eval_origins[-1], horizon)
         path = plot_forecast(
             fc,
             actual,

@@ -161,11 +161,7 @@ def run_forecast(fm: dict, hist: pd.DataFrame, scenario) -> tuple[pd.DataFrame, 
             fm["select_origins"],
             step_days=fm["step_days"],
         )
-        parts = []
-        for name in sorted(set(sel.chosen.values())):
-            fc = facts[name]().fit(hist).predict(scenario.grid)
-            parts.append(fc[fc["channel"].isin([c for c, m in sel.chosen.items() if m == name])])
-        fc = pd.concat(parts, ignore_index=True)
+        fc = forecast.chosen_forecast(facts, sel.chosen, hist, scenario.grid)
         extras = {"selection": sel}
     else:
         fc = factory(fm["model"], fm)().fit(hist).predict(scenario.grid)
